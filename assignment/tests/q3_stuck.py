@@ -1,0 +1,11 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q3_stuck"
+points = None
+
+@test_case(points=0, hidden=False)
+def test_q3_stuck_is_bool(q3_gd_gets_stuck):
+    assert type(q3_gd_gets_stuck) is bool, 'assign True or False'
+

@@ -1,0 +1,173 @@
+"""Build stage: master (solutions/) -> student template (assignment/) + autograder zip (autograder/).
+
+The steps, in order:
+1. turn the jupytext master script into the Otter Assign master notebook;
+2. execute it (skipping `otter_ignore` experiment cells) in a staging folder, which also draws `lr.png`;
+3. run Otter Assign on it;
+4. copy Otter's outputs to stable paths (no timestamps, byte-for-byte reproducible zip);
+5. grade the reference solution and the blank template with the built zip and fail loudly unless the
+   reference gets every autograded point and the template none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+from .errors import BuildError
+from .project import NOTEBOOK_NAME, Project
+from .results import SubmissionResult
+
+IGNORE_TAG = "otter_ignore"
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+# files from data/ that the assignment ships (students and autograder both get them)
+ASSIGNMENT_DATA = ("img-001.jpg", "img-001-gt.png")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    student_notebook: Path
+    autograder_zip: Path
+    reference_notebook: Path
+    reference: SubmissionResult | None
+    blank_template: SubmissionResult | None
+
+
+def master_from_source(source: Path) -> nbformat.NotebookNode:
+    """The Otter Assign master notebook for a jupytext master script."""
+    notebook = jupytext.read(source)
+    notebook.metadata.pop("jupytext", None)
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:03d}"  # stable ids keep the generated notebook diff-free
+    return notebook
+
+
+def write_master_notebook(project: Project) -> nbformat.NotebookNode:
+    """Write solutions/a5_optimization.ipynb from its jupytext source and return it."""
+    notebook = master_from_source(project.master_source)
+    nbformat.write(notebook, project.master_notebook)
+    return notebook
+
+
+def execute_master(notebook: nbformat.NotebookNode, workdir: Path, *, timeout: int = 600) -> None:
+    """Run the master's cells as the autograder would (experiment cells skipped) in `workdir`."""
+    runnable = nbformat.from_dict(notebook)
+    runnable.cells = [c for c in runnable.cells if IGNORE_TAG not in c.metadata.get("tags", [])]
+    client = NotebookClient(runnable, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        client.execute()
+    except Exception as error:  # nbclient raises CellExecutionError with the cell and traceback
+        raise BuildError(f"the master notebook failed to run:\n{error}") from error
+
+
+def stage(project: Project, workdir: Path) -> Path:
+    """Lay out what Otter Assign reads, relative to the master notebook."""
+    shutil.copy(project.master_notebook, workdir / NOTEBOOK_NAME)
+    shutil.copy(project.grading_requirements, workdir / "requirements.txt")
+    (workdir / "data").mkdir()
+    for name in ASSIGNMENT_DATA:
+        source = project.data_dir / name
+        if not source.is_file():
+            raise BuildError(f"missing {source}: run `optgrade data` first")
+        shutil.copy(source, workdir / "data" / name)
+    return workdir / NOTEBOOK_NAME
+
+
+def run_otter_assign(master: Path, dist: Path) -> str:
+    """Run Otter Assign; returns what it printed (shown only when it fails)."""
+    from otter.assign import main as otter_assign
+
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            otter_assign(str(master), str(dist), no_pdfs=True, no_run_tests=True)
+    except Exception as error:
+        raise BuildError(f"otter assign failed: {error}\n{printed.getvalue()}") from error
+    return printed.getvalue()
+
+
+def normalize_zip(source: Path, target: Path) -> None:
+    """Copy a zip with sorted entries and fixed timestamps so that rebuilding gives the same bytes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(n for n in src.namelist() if not n.endswith("/")):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.external_attr = (0o755 if name.endswith("run_autograder") else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(name))
+
+
+def strip_outputs(notebook_path: Path, target: Path) -> None:
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+
+
+def publish(project: Project, workdir: Path, dist: Path) -> None:
+    """Copy Otter's outputs from `dist` to the project's stable paths."""
+    student, autograder = dist / "student", dist / "autograder"
+    if project.assignment_dir.exists():
+        shutil.rmtree(project.assignment_dir)
+    shutil.copytree(student, project.assignment_dir)
+    strip_outputs(student / NOTEBOOK_NAME, project.student_notebook)
+    strip_outputs(autograder / NOTEBOOK_NAME, project.reference_notebook)
+    shutil.copy(workdir / "lr.png", project.master_notebook.parent / "lr.png")
+    zips = sorted(autograder.glob("*-autograder_*.zip"))
+    if len(zips) != 1:
+        raise BuildError(f"expected one autograder zip from Otter Assign, found {zips}")
+    normalize_zip(zips[0], project.autograder_zip)
+
+
+def verify(project: Project, *, timeout: float) -> tuple[SubmissionResult, SubmissionResult]:
+    """Grade the reference and the blank template with the built zip; both must come out exactly."""
+    from .runner import grade_with_otter
+
+    reference = grade_with_otter(project.reference_notebook, autograder_zip=project.autograder_zip,
+                                 timeout=timeout, name="reference")
+    blank = grade_with_otter(project.student_notebook, autograder_zip=project.autograder_zip,
+                             timeout=timeout, name="blank template")
+    problems = []
+    if reference.status != "graded" or reference.earned != reference.possible:
+        lost = {q: s for q, s in reference.scores.items() if s.earned < s.possible}
+        problems.append(f"the reference scored {reference.earned}/{reference.possible} "
+                        f"({reference.status}); lost points in {sorted(lost) or 'grading'}: "
+                        f"{reference.message}")
+    if blank.status != "graded" or blank.earned != 0:
+        problems.append(f"the blank template scored {blank.earned} ({blank.status}), expected 0")
+    if problems:
+        raise BuildError("\n".join(problems))
+    return reference, blank
+
+
+def build_assignment(*, project: Project, check: bool = True, timeout: float = 600) -> BuildResult:
+    """Build the student template and the autograder zip from the master; see the module docstring."""
+    master = write_master_notebook(project)
+    with tempfile.TemporaryDirectory(prefix="optgrade-build-") as tmp:
+        workdir, dist = Path(tmp) / "master", Path(tmp) / "dist"
+        workdir.mkdir()
+        staged = stage(project, workdir)
+        execute_master(master, workdir)
+        run_otter_assign(staged, dist)
+        publish(project, workdir, dist)
+    reference = blank = None
+    if check:
+        reference, blank = verify(project, timeout=timeout)
+    return BuildResult(project.student_notebook, project.autograder_zip, project.reference_notebook,
+                       reference, blank)

@@ -1,0 +1,94 @@
+"""The `optgrade` command: a thin click layer over the stage modules.
+
+Exit status is part of the interface: 0 the command did its job, 1 it failed (an OptgradeError),
+2 bad usage (click's own convention).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import OptgradeError
+from .project import Project
+
+
+def _project(root: Path | None) -> Project:
+    return Project(root.resolve()) if root else Project.find()
+
+
+root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="The optgrade checkout (default: found from the working directory).")
+
+
+@click.group()
+def cli() -> None:
+    """Build, grade and export 'Deep Learning 2019, Assignment 5: Optimization'."""
+
+
+@cli.command()
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the pages (default: the project's data/ folder).")
+@root_option
+def data(out_dir: Path | None, root: Path | None) -> None:
+    """Generate the newspaper pages and their ground truth (deterministic)."""
+    from .data import write_bundled_pages
+
+    target = out_dir or _project(root).data_dir
+    target.mkdir(parents=True, exist_ok=True)
+    for path in write_bundled_pages(target):
+        click.echo(path)
+
+
+@cli.command()
+@click.option("--no-check", is_flag=True, help="Skip grading the reference and the blank template.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="Seconds allowed for grading each check notebook.")
+@root_option
+def build(no_check: bool, timeout: float, root: Path | None) -> None:
+    """Build assignment/ and the autograder zip from solutions/, then check the reference."""
+    from .build import build_assignment
+    from .report import points_table
+
+    project = _project(root)
+    result = build_assignment(project=project, check=not no_check, timeout=timeout)
+    click.echo(f"student template: {result.student_notebook.relative_to(project.root)}")
+    click.echo(f"autograder zip:   {result.autograder_zip.relative_to(project.root)}")
+    click.echo(f"reference:        {result.reference_notebook.relative_to(project.root)}")
+    if result.reference and result.blank_template:
+        click.echo(points_table([result.reference, result.blank_template]))
+
+
+@cli.command()
+@click.argument("submissions", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="Seconds allowed per submission.")
+@root_option
+def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> None:
+    """Grade notebooks one by one with `otter run` (no container) and print their scores."""
+    from .report import points_table
+    from .runner import grade_with_otter
+
+    project = _project(root)
+    results = [grade_with_otter(path, autograder_zip=project.autograder_zip, timeout=timeout)
+               for path in submissions]
+    click.echo(points_table(results))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as usage:
+        usage.show()
+        sys.exit(2 if isinstance(usage, click.UsageError) else 1)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except OptgradeError as error:
+        click.echo(f"optgrade: error: {error}", err=True)
+        sys.exit(1)

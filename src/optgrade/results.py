@@ -1,0 +1,76 @@
+"""Grading results: Otter's Gradescope-schema results.json read into per-question scores.
+
+Otter names each test in results.json "<question>" (one test case) or "<question> - <n>" (several);
+a question's score is the sum over its test cases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# statuses a submission can end with; every submission gets exactly one
+GRADED = "graded"
+TIMEOUT = "timeout"
+CRASHED = "crashed"
+INVALID = "invalid"
+
+_CASE_SUFFIX = re.compile(r"\s+-\s+\d+$")
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    earned: float
+    possible: float
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    status: str
+    scores: dict[str, QuestionScore] = field(default_factory=dict)
+    message: str = ""
+    results_json: dict = field(default_factory=dict)
+
+    @property
+    def earned(self) -> float:
+        return round(sum(s.earned for s in self.scores.values()), 6)
+
+    @property
+    def possible(self) -> float:
+        return round(sum(s.possible for s in self.scores.values()), 6)
+
+
+def question_of(test_name: str) -> str:
+    return _CASE_SUFFIX.sub("", test_name.strip())
+
+
+def scores_from_results(results: dict) -> dict[str, QuestionScore]:
+    """Per-question (earned, possible) from a Gradescope results dict, in the order of the tests."""
+    earned: dict[str, float] = {}
+    possible: dict[str, float] = {}
+    for test in results.get("tests", []):
+        if "max_score" not in test:  # summaries such as "Public Tests" carry no points
+            continue
+        question = question_of(test.get("name", ""))
+        earned[question] = earned.get(question, 0.0) + float(test.get("score") or 0.0)
+        possible[question] = possible.get(question, 0.0) + float(test["max_score"])
+    return {q: QuestionScore(round(earned[q], 6), round(possible[q], 6)) for q in possible}
+
+
+def read_results(path: Path, *, submission: str) -> SubmissionResult:
+    """Read a results.json; a missing or unreadable file is a crashed submission, not an exception."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return SubmissionResult(submission, CRASHED, message=f"no readable results.json: {error}")
+    scores = scores_from_results(results)
+    failed = [t for t in results.get("tests", []) if t.get("name") in ("Autograder Failed",
+                                                                        "Autograder Exception")]
+    if failed or not scores:
+        reason = (failed[0].get("output") if failed else "") or "the autograder produced no test results"
+        return SubmissionResult(submission, CRASHED, scores, message=reason.strip()[:2000],
+                                results_json=results)
+    return SubmissionResult(submission, GRADED, scores, results_json=results)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from optgrade import Project, grade_with_otter
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def reference_notebook(project: Project) -> nbformat.NotebookNode:
+    return nbformat.read(project.reference_notebook, as_version=4)
+
+
+def replace_in_code(notebook: nbformat.NotebookNode, old: str, new: str) -> nbformat.NotebookNode:
+    """A copy of `notebook` with `old` replaced by `new` in exactly one code cell."""
+    changed = nbformat.from_dict(notebook)
+    cells = [c for c in changed.cells if c.cell_type == "code" and old in c.source]
+    assert len(cells) == 1, f"{old!r} is in {len(cells)} code cells"
+    cells[0].source = cells[0].source.replace(old, new)
+    return changed
+
+
+@pytest.fixture
+def grade(project: Project, tmp_path: Path):
+    """Grade a notebook object (written to tmp_path/<name>.ipynb) with the committed autograder."""
+
+    def _grade(notebook: nbformat.NotebookNode, name: str, timeout: float = 600):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        return grade_with_otter(path, autograder_zip=project.autograder_zip, timeout=timeout, name=name)
+
+    return _grade
+
+
+@pytest.fixture
+def project_copy(project: Project, tmp_path: Path) -> Project:
+    """A throwaway copy of the authoring inputs, for running the build without touching the checkout."""
+    root = tmp_path / "project"
+    (root / "solutions").mkdir(parents=True)
+    for name in ("a5_optimization.py", "requirements.txt"):
+        shutil.copy(project.root / "solutions" / name, root / "solutions" / name)
+    shutil.copytree(project.data_dir, root / "data")
+    return Project(root)

@@ -1,0 +1,70 @@
+"""Grading with the committed autograder zip through Otter's own runner (`otter run`)."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import psutil
+import pytest
+
+from conftest import replace_in_code
+from optgrade.results import GRADED, TIMEOUT
+
+pytestmark = pytest.mark.slow
+
+ALL_QUESTIONS = {"q1_1": 2, "q2_2": 2, "q3_loss": 1, "q3_sgd": 4, "q3_momentum": 4, "q3_stuck": 1,
+                 "q4_read_data": 1, "q4_patches": 3, "q4_balance": 2, "q4_net": 3, "q4_quality": 4}
+
+
+def earned(result) -> dict[str, float]:
+    return {question: score.earned for question, score in result.scores.items()}
+
+
+def test_reference_gets_every_autograded_point(reference_notebook, grade):
+    result = grade(reference_notebook, "reference")
+    assert result.status == GRADED, result.message
+    assert {q: s.possible for q, s in result.scores.items()} == ALL_QUESTIONS
+    assert earned(result) == ALL_QUESTIONS
+    assert result.earned == result.possible == 27
+
+
+def test_blank_template_gets_nothing(project, grade):
+    result = grade(nbformat.read(project.student_notebook, as_version=4), "blank")
+    assert result.status == GRADED, result.message
+    assert result.possible == 27 and result.earned == 0
+
+
+def test_gradient_sign_error_loses_exactly_the_gradient_descent_points(reference_notebook, grade):
+    wrong_sign = replace_in_code(reference_notebook, "        x -= update\n", "        x += update\n")
+    result = grade(wrong_sign, "sgd-sign-error")
+    assert result.status == GRADED, result.message
+    assert earned(result) == {**ALL_QUESTIONS, "q3_sgd": 0}
+
+
+def test_model_that_always_predicts_zero_fails_the_quality_test(reference_notebook, grade):
+    always_zero = nbformat.from_dict(reference_notebook)
+    # a network whose output is fixed at sigmoid(-20) ~ 0, whatever it is trained on
+    always_zero.cells.append(nbformat.v4.new_code_cell(
+        "def get_net(weight_init, bias_init, batch_norm=False, bn_momentum=0.99, **kwargs):\n"
+        "    return keras.Sequential([\n"
+        "        keras.Input(shape=(15, 15, 1)), keras.layers.Flatten(),\n"
+        "        keras.layers.Dense(1, activation='sigmoid', kernel_initializer='zeros',\n"
+        "                           bias_initializer=keras.initializers.Constant(-20.0), trainable=False)])\n"
+    ))
+    result = grade(always_zero, "always-zero")
+    assert result.status == GRADED, result.message
+    assert earned(result)["q4_quality"] == 0
+    assert earned(result)["q3_sgd"] == 4  # the rest of the notebook is still graded
+
+
+def test_timeout_kills_the_kernel_and_reports_a_status(reference_notebook, grade):
+    hangs = nbformat.from_dict(reference_notebook)
+    hangs.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass\n"))
+    before = {p.pid for p in psutil.process_iter()}
+    result = grade(hangs, "infinite-loop", timeout=30)
+    assert result.status == TIMEOUT and result.earned == 0
+    survivors = [p for p in psutil.process_iter() if p.pid not in before
+                 and "ipykernel" in " ".join(p.cmdline() if p.is_running() else [])]
+    assert not survivors, f"kernels left running: {survivors}"
+    assert not [d for d in os.listdir(os.environ.get("TMPDIR", "/tmp")) if d.startswith("optgrade-run-")]
