@@ -111,9 +111,11 @@ def normalize_zip(source: Path, target: Path) -> None:
             dst.writestr(info, src.read(name))
 
 
-def strip_outputs(notebook_path: Path, target: Path) -> None:
+def normalize_notebook(notebook_path: Path, target: Path) -> None:
+    """Copy a notebook without outputs and with stable cell ids (Otter draws random ones)."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:03d}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +128,8 @@ def publish(project: Project, workdir: Path, dist: Path) -> None:
     if project.assignment_dir.exists():
         shutil.rmtree(project.assignment_dir)
     shutil.copytree(student, project.assignment_dir)
-    strip_outputs(student / NOTEBOOK_NAME, project.student_notebook)
-    strip_outputs(autograder / NOTEBOOK_NAME, project.reference_notebook)
+    normalize_notebook(student / NOTEBOOK_NAME, project.student_notebook)
+    normalize_notebook(autograder / NOTEBOOK_NAME, project.reference_notebook)
     shutil.copy(workdir / "lr.png", project.master_notebook.parent / "lr.png")
     zips = sorted(autograder.glob("*-autograder_*.zip"))
     if len(zips) != 1:
