@@ -78,6 +78,46 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
     click.echo(points_table(results))
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write final_grades.csv, results/, feedback/ and report.png.")
+@click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
+              help="docker: one isolated container per submission; local: `otter run` here, NOT isolated; "
+                   "auto: docker when an engine answers with the grader image.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded at the same time.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="Wall-clock seconds per submission.")
+@click.option("--memory", default="4g", show_default=True, help="Memory (and swap) limit per container.")
+@click.option("--cpus", type=click.FloatRange(min=0.1), default=1, show_default=True,
+              help="CPUs per submission (TensorFlow's thread pools are sized to match).")
+@click.option("--pids-limit", type=click.IntRange(min=16), default=256, show_default=True,
+              help="Processes per container.")
+@click.option("--image", default=None, help="Grader image (default: optgrade-grader:latest).")
+@click.option("--autograder", "autograder_zip", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Autograder zip for the local backend (default: the project's).")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@root_option
+def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, timeout: float,
+          memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
+          no_progress: bool, root: Path | None) -> None:
+    """Grade notebooks, exported zips or folders of them; write the class's grade files to OUT_DIR."""
+    from .container import DEFAULT_IMAGE, Limits
+    from .grade import grade_submissions
+    from .report import class_summary
+
+    zip_path = autograder_zip or _project(root).autograder_zip
+    run = grade_submissions(paths=list(paths), out_dir=out_dir, autograder_zip=zip_path, backend=backend,
+                            workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,
+                            limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit))
+    click.echo(f"backend: {run.backend}")
+    click.echo(class_summary([(g.submission.path.name, g.result, g.submission.late) for g in run.graded],
+                             run.points))
+    click.echo(f"grades: {out_dir / 'final_grades.csv'}")
+    click.echo(f"report: {out_dir / 'report.png'}")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

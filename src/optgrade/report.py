@@ -33,3 +33,23 @@ def points_table(results: list[SubmissionResult]) -> str:
         if result.message:
             lines.append(f"{result.submission}: {result.message.splitlines()[0][:200]}")
     return "\n".join(lines)
+
+
+def class_summary(rows: list[tuple[str, SubmissionResult, bool]], points: dict[str, float]) -> str:
+    """One line per submission (score, status, late), then the class's statistics."""
+    possible = sum(points.values())
+    width = max([len("submission")] + [len(name) for name, _, _ in rows]) + 2
+    lines = ["submission".ljust(width) + "score".rjust(10) + "  status", "-" * (width + 26)]
+    for name, result, late in rows:
+        status = result.status + (" (late)" if late else "")
+        lines.append(name.ljust(width) + f"{result.earned:g}/{possible:g}".rjust(10) + "  " + status)
+    graded = [result for _, result, _ in rows if result.status == "graded"]
+    if graded:
+        totals = sorted(r.earned for r in graded)
+        middle = len(totals) // 2
+        median = totals[middle] if len(totals) % 2 else (totals[middle - 1] + totals[middle]) / 2
+        lines.append(f"{len(graded)} of {len(rows)} graded; mean {sum(totals) / len(totals):.2f}, "
+                     f"median {median:g} of {possible:g}")
+    else:
+        lines.append(f"0 of {len(rows)} graded")
+    return "\n".join(lines)

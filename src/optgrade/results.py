@@ -6,8 +6,10 @@ a question's score is the sum over its test cases.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,3 +76,28 @@ def read_results(path: Path, *, submission: str) -> SubmissionResult:
         return SubmissionResult(submission, CRASHED, scores, message=reason.strip()[:2000],
                                 results_json=results)
     return SubmissionResult(submission, GRADED, scores, results_json=results)
+
+
+def autograder_points(autograder_zip: Path) -> dict[str, float]:
+    """Points per question, read from the test files in the autograder zip (without running them)."""
+    points: dict[str, float] = {}
+    with zipfile.ZipFile(autograder_zip) as archive:
+        for member in sorted(archive.namelist()):
+            if not (member.startswith("tests/") and member.endswith(".py")):
+                continue
+            tree = ast.parse(archive.read(member).decode("utf-8"))
+            question = Path(member).stem
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "name" for t in node.targets):
+                    question = ast.literal_eval(node.value)
+            total = 0.0
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef):
+                    for decorator in node.decorator_list:
+                        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
+                            for keyword in decorator.keywords:
+                                if keyword.arg == "points":
+                                    total += float(ast.literal_eval(keyword.value) or 0)
+            if total > 0:
+                points[question] = round(total, 6)
+    return points

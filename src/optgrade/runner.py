@@ -44,9 +44,14 @@ def _kill_tree(process: subprocess.Popen) -> None:
     psutil.wait_procs(descendants, timeout=10)
 
 
-def grading_environment(scratch: Path) -> dict[str, str]:
+def grading_environment(scratch: Path, cpus: float = 1) -> dict[str, str]:
+    threads = str(max(1, int(cpus)))
     env = dict(os.environ)
     env.update({
+        # TensorFlow sizes its thread pools by the machine, not by what a grading slot may use
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
         "TMPDIR": str(scratch),
         "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -57,7 +62,7 @@ def grading_environment(scratch: Path) -> dict[str, str]:
 
 
 def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float = 600,
-                     name: str | None = None) -> SubmissionResult:
+                     name: str | None = None, cpus: float = 1) -> SubmissionResult:
     """Grade one notebook (or exported zip) with `otter run`; never raises for a bad submission."""
     name = name or submission.name
     scratch = Path(tempfile.mkdtemp(prefix="optgrade-run-"))
@@ -76,7 +81,7 @@ def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float =
         with open(scratch / "otter.log", "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, cwd=scratch,
-                                       env=grading_environment(scratch), start_new_session=True)
+                                       env=grading_environment(scratch, cpus), start_new_session=True)
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,105 @@
+"""Grade stage: a whole class, in parallel, with a result row for every submission.
+
+Per submission the steps are: prepare (extract the notebook, reject what cannot be graded) ->
+run (container or local backend, with limits) -> record (results JSON, feedback). After the
+batch: the class CSV, the report figure and the summary table. Output files are written even
+when every submission fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import outputs
+from .container import DEFAULT_IMAGE, Limits, docker_available, grade_in_container
+from .errors import GradingError, OptgradeError
+from .results import CRASHED, INVALID, SubmissionResult, autograder_points
+from .runner import grade_with_otter
+from .submissions import InvalidSubmission, Submission, discover, prepare
+
+BACKENDS = ("auto", "docker", "local")
+
+
+@dataclass
+class Graded:
+    submission: Submission
+    result: SubmissionResult
+
+
+@dataclass
+class GradingRun:
+    graded: list[Graded]
+    out_dir: Path
+    backend: str
+    points: dict[str, float] = field(default_factory=dict)
+
+
+def choose_backend(requested: str, image: str) -> str:
+    if requested not in BACKENDS:
+        raise OptgradeError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+    if requested == "local":
+        return "local"
+    if docker_available(image):
+        return "docker"
+    if requested == "docker":
+        raise GradingError(f"no Docker engine answers with the image {image} "
+                           "(start one with scripts/docker-engine.sh and build scripts/build-images.sh)")
+    return "local"
+
+
+def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
+              image: str) -> SubmissionResult:
+    """Prepare, run and always return a result, whatever the submission does."""
+    workdir = Path(tempfile.mkdtemp(prefix="optgrade-prepare-"))
+    try:
+        try:
+            notebook = prepare(submission, workdir)
+        except InvalidSubmission as problem:
+            return SubmissionResult(submission.name, INVALID, message=str(problem))
+        if backend == "docker":
+            return grade_in_container(notebook, name=submission.name, image=image, limits=limits)
+        return grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
+                                name=submission.name, cpus=limits.cpus)
+    except Exception as error:  # a grader bug must not cost the rest of the batch its results
+        return SubmissionResult(submission.name, CRASHED, message=f"grader error: {error!r}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path, backend: str = "auto",
+                      workers: int = 1, limits: Limits = Limits(), image: str = DEFAULT_IMAGE,
+                      progress: bool = True) -> GradingRun:
+    """Grade every submission under `paths` and write the outputs to `out_dir`."""
+    if not autograder_zip.is_file():
+        raise GradingError(f"autograder zip not found: {autograder_zip} (run `optgrade build`)")
+    submissions = discover(paths)
+    chosen = choose_backend(backend, image)
+    points = autograder_points(autograder_zip)
+    outputs.prepare_out_dir(out_dir)
+    graded: list[Graded] = []
+    bar = tqdm(total=len(submissions), desc=f"grading ({chosen})", unit="submission",
+               file=sys.stderr, disable=not progress)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(grade_one, s, backend=chosen, autograder_zip=autograder_zip,
+                                   limits=limits, image=image): s for s in submissions}
+            for future in as_completed(futures):
+                submission, result = futures[future], future.result()
+                outputs.record(out_dir, submission, result, points)
+                graded.append(Graded(submission, result))
+                bar.set_postfix_str(f"{submission.name[:30]}: {result.status}")
+                bar.update()
+    finally:
+        bar.close()
+        # The class files are written whatever happened above, from what was graded so far.
+        order = {s.name: i for i, s in enumerate(submissions)}
+        graded.sort(key=lambda g: order[g.submission.name])
+        outputs.write_class_files(out_dir, [(g.submission, g.result) for g in graded], points)
+    return GradingRun(graded, out_dir, chosen, points)
