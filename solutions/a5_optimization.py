@@ -646,9 +646,11 @@ points: 0.5
 def test_q3_sgd_respects_max_iter_and_tolerance(sgd, np):
     f = lambda t: t * np.cos(np.pi * t)
     df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-    assert len(sgd(-0.95, f, df, max_iter=7)) == 7
+    seven = sgd(-0.95, f, df, max_iter=7)
+    assert len(seven) == 7 and np.isclose(float(seven[-1][1]), -0.8240815, atol=1e-6)
     assert len(sgd(-0.95, f, df, max_iter=0)) == 0
-    assert len(sgd(-0.95, f, df, converge_tol=1.0)) == 1
+    one = sgd(-0.95, f, df, converge_tol=1.0)
+    assert len(one) == 1 and np.isclose(float(one[0][1]), -0.9354543, atol=1e-6)
 
 # %% [raw]
 # # END TESTS

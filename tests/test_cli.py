@@ -40,3 +40,25 @@ def test_data_writes_the_pages(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "img-001-gt.png", "img-001.jpg", "img-002-gt.png", "img-002.jpg"]
+
+
+def test_grade_needs_an_output_folder(project):
+    result = optgrade("grade", str(project.reference_notebook))
+    assert result.returncode == 2
+    assert "--out-dir" in result.stderr
+
+
+def test_grade_with_an_unavailable_container_image_fails_clearly(project, tmp_path):
+    result = optgrade("grade", str(project.reference_notebook), "-o", str(tmp_path / "out"),
+                      "--backend", "docker", "--image", "optgrade-no-such-image:missing")
+    assert result.returncode == 1
+    assert "no Docker engine answers with the image optgrade-no-such-image:missing" in result.stderr
+
+
+def test_grade_exits_zero_when_grading_ran_whatever_the_scores(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{")
+    result = optgrade("grade", str(bad), "-o", str(tmp_path / "out"), "--backend", "local", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "bad.ipynb" in result.stdout and "invalid" in result.stdout
+    assert (tmp_path / "out" / "final_grades.csv").is_file()
