@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-fast build data install clean
+.PHONY: demo test test-fast build data install images bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,21 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# Build the assignment from solutions/, then grade the reference solution and the blank student
-# template with the built autograder and print their scores.
+# Build the assignment from solutions/ (this grades the reference solution and the blank template
+# and prints their scores), then grade the sample class in examples/submissions/: in containers
+# when a Docker engine answers with the grader image, otherwise locally with `otter run`.
 demo: $(INSTALLED)
 	$(BIN)/optgrade build
+	$(BIN)/optgrade grade examples/submissions -o demo-output --workers 2 --timeout 180
+
+# The grader image for the container backend: starts a Docker engine if none answers (root).
+images:
+	scripts/docker-engine.sh start >/dev/null
+	scripts/build-images.sh
+
+# Cost benchmark (about an hour on 2 cores; see README "What grading costs").
+bench: $(INSTALLED)
+	$(BIN)/python -m optgrade.bench -o bench.json
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
