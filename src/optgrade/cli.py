@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from .cli_lms import export, manual
 from .errors import OptgradeError
 from .project import Project
 
@@ -116,6 +117,11 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, ti
                              run.points))
     click.echo(f"grades: {out_dir / 'final_grades.csv'}")
     click.echo(f"report: {out_dir / 'report.png'}")
+
+
+# the last mile (LMS exports, written answers) lives in its own module
+cli.add_command(export)
+cli.add_command(manual)
 
 
 def main() -> None:

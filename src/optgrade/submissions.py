@@ -45,7 +45,7 @@ def parse_canvas_name(filename: str) -> dict[str, str | bool]:
             "attachment_id": match["attachment_id"], "late": bool(match["late"])}
 
 
-def _safe_stem(path: Path) -> str:
+def safe_stem(path: Path) -> str:
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "submission"
 
@@ -63,7 +63,7 @@ def discover(paths: list[Path]) -> list[Submission]:
             raise OptgradeError(f"no such file or folder: {path}")
     submissions, taken = [], set()
     for file in files:
-        name = base = _safe_stem(file)
+        name = base = safe_stem(file)
         counter = 2
         while name in taken:
             name, counter = f"{base}-{counter}", counter + 1

@@ -1,0 +1,399 @@
+"""Scores to the LMS: Canvas and Moodle grade-import CSVs from a grading run's final_grades.csv.
+
+Each export: read final_grades.csv -> add the TAs' manual points -> apply the late penalty -> join
+submissions to students -> write FILE (what the LMS imports), FILE.report.csv (per student: status,
+late, autograded and manual points, written questions not graded yet, penalty, total) and
+FILE.unmatched.csv (submissions that match no student; written even when empty, so that a stale list
+cannot mislead). Nothing is dropped silently: every problem is also returned for stderr.
+
+Late penalty: a late submission loses PERCENT % of its points earned (autograded + manual), rounded
+to 2 decimals: total = earned - round(earned * PERCENT / 100, 2).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import OptgradeError
+from .manual import ManualScores, default_master, manual_questions, read_manual_scores
+
+POINTS_ROW = "points-per-question"
+COMPLETED = "Completed"  # Otter's word for a graded submission
+NOT_QUESTIONS = ("file", "total_points_earned", "percent_correct", "grading_status", "student", "student_id",
+                 "attachment_id", "late", "message")
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+CANVAS_POINTS_POSSIBLE = "    Points Possible"  # indented exactly as in Canvas's own export
+MOODLE_ID_HEADERS = {"email": ("email", "email address"), "username": ("username",),
+                     "idnumber": ("idnumber", "id number")}
+REPORT_COLUMNS = ("student_key", "name", "file", "grading_status", "late", "autograded", "manual",
+                  "manual_not_graded", "late_penalty", "total", "note")
+UNMATCHED_COLUMNS = ("file", "student", "student_id", "attachment_id", "late", "total", "reason")
+MISSING = ("empty", "zero")
+
+
+class ExportError(OptgradeError):
+    """An input of an export (grades, roster, mapping) cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    file: str
+    scores: dict[str, float]
+    autograded: float
+    status: str
+    student: str = ""
+    student_id: str = ""
+    attachment_id: str = ""
+    late: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ClassGrades:
+    points: dict[str, float]
+    rows: list[GradeRow]
+
+    @property
+    def possible(self) -> float:
+        return round(sum(self.points.values()), 6)
+
+
+@dataclass(frozen=True)
+class Scored:
+    row: GradeRow
+    manual: dict[str, float | None]  # question -> points; None: not graded yet
+    penalty: float
+    total: float
+
+    @property
+    def manual_points(self) -> float:
+        return round(sum(v for v in self.manual.values() if v is not None), 6)
+
+    @property
+    def not_graded(self) -> list[str]:
+        return [q for q, v in self.manual.items() if v is None]
+
+
+@dataclass
+class ExportResult:
+    output: Path
+    report: Path
+    unmatched_file: Path
+    students: int = 0
+    unmatched: int = 0
+    messages: list[str] = field(default_factory=list)  # for stderr
+
+
+def _csv_rows(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:  # Excel and Canvas may add a BOM
+            reader = csv.DictReader(file)
+            return [h.strip() for h in reader.fieldnames or []], [
+                {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
+                for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ExportError(f"cannot read the {what} {path}: {error}")
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        return float(text or 0)
+    except ValueError:
+        raise ExportError(f"{where}: {text!r} is not a number")
+
+
+def fmt(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def read_grades(path: Path) -> ClassGrades:
+    """final_grades.csv as written by `optgrade grade` (the points-per-question row first)."""
+    header, rows = _csv_rows(path, "grades file")
+    missing = [c for c in ("file", "total_points_earned", "grading_status") if c not in header]
+    if missing:
+        raise ExportError(f"{path} is not a final_grades.csv (no column {', '.join(missing)})")
+    questions = [c for c in header if c not in NOT_QUESTIONS]
+    if not rows or rows[0]["file"] != POINTS_ROW:
+        raise ExportError(f"{path}: the first row must be the {POINTS_ROW!r} row")
+    points = {q: _number(rows[0][q], f"{path.name} {POINTS_ROW} {q}") for q in questions}
+    graded = []
+    for line, row in enumerate(rows[1:], start=3):
+        where = f"{path.name} row {line}"
+        graded.append(GradeRow(
+            file=row["file"], scores={q: _number(row[q], f"{where} {q}") for q in questions},
+            autograded=_number(row["total_points_earned"], f"{where} total_points_earned"),
+            status=row["grading_status"], student=row.get("student", ""), student_id=row.get("student_id", ""),
+            attachment_id=row.get("attachment_id", ""), late=row.get("late", "").lower() == "true",
+            message=row.get("message", "")))
+    return ClassGrades(points, graded)
+
+
+def score_class(grades: ClassGrades, *, manual: ManualScores | None = None, late_penalty: float = 0.0
+                ) -> list[Scored]:
+    if not 0 <= late_penalty <= 100:
+        raise ExportError(f"the late penalty is a percentage from 0 to 100, not {late_penalty:g}")
+    scored = []
+    for row in grades.rows:
+        marks = manual.for_file(row.file) if manual else {}
+        earned = round(row.autograded + sum(v for v in marks.values() if v is not None), 6)
+        penalty = round(earned * late_penalty / 100, 2) if row.late else 0.0
+        scored.append(Scored(row, marks, penalty, round(earned - penalty, 2)))
+    return scored
+
+
+def read_mapping(path: Path, *, id_column: str) -> dict[str, str]:
+    """file -> student identifier, for submissions whose names carry none (not Canvas-named)."""
+    header, rows = _csv_rows(path, "mapping file")
+    if "file" not in header or id_column not in header:
+        raise ExportError(f"the mapping file {path} needs the columns file,{id_column} (has {','.join(header)})")
+    mapping: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        if not row["file"] and not row[id_column]:
+            continue
+        if not row["file"] or not row[id_column]:
+            raise ExportError(f"{path.name} row {line}: both file and {id_column} are needed")
+        if row["file"] in mapping and mapping[row["file"]] != row[id_column]:
+            raise ExportError(f"{path.name} row {line}: {row['file']} is mapped twice")
+        mapping[row["file"]] = row[id_column]
+    return mapping
+
+
+@dataclass
+class Join:
+    counted: dict[str, Scored]  # student key -> the submission that counts
+    unmatched: list[tuple[Scored, str]]
+    notes: list[str]
+    ignored: dict[str, list[str]] = field(default_factory=dict)  # student key -> earlier submissions
+
+
+def join_students(scored: list[Scored], *, keys: dict[str, tuple[str, str]], known: set[str] | None) -> Join:
+    """`keys`: file -> (student key or "", why there is none). `known`: the roster's keys, if any.
+    Of two submissions for one student the highest Canvas attachment id (the latest upload) counts;
+    without attachment ids there is no safe choice, so that is an error."""
+    by_key: dict[str, list[Scored]] = {}
+    unmatched = []
+    for entry in scored:
+        key, reason = keys.get(entry.row.file, ("", "no student identifier"))
+        if not key:
+            unmatched.append((entry, reason))
+        elif known is not None and key not in known:
+            unmatched.append((entry, f"{reason or 'student'} {key} is not in the roster"))
+        else:
+            by_key.setdefault(key, []).append(entry)
+    counted, notes, ignored = {}, [], {}
+    for key, entries in by_key.items():
+        if len(entries) > 1:
+            if not all(e.row.attachment_id.isdigit() for e in entries):
+                raise ExportError(f"student {key} has {len(entries)} submissions "
+                                  f"({', '.join(e.row.file for e in entries)}) and no attachment ids "
+                                  "tell which is the latest; remove all but one from the mapping file")
+            entries = sorted(entries, key=lambda e: int(e.row.attachment_id), reverse=True)
+            ignored[key] = [e.row.file for e in entries[1:]]
+            notes.append(f"duplicate: student {key} has {len(entries)} submissions; counting the latest, "
+                         f"{entries[0].row.file}; ignoring {', '.join(ignored[key])}")
+        counted[key] = entries[0]
+    return Join(counted, unmatched, notes, ignored)
+
+
+def _student_notes(entry: Scored, late_penalty: float) -> list[tuple[str, str]]:
+    notes = []
+    if entry.row.status != COMPLETED:
+        notes.append(("not autograded", entry.row.status + (f": {entry.row.message}" if entry.row.message else "")))
+    if entry.row.late:
+        notes.append(("late", f"-{fmt(entry.penalty)} points ({late_penalty:g}% penalty)" if late_penalty
+                      else "no penalty applied"))
+    if entry.not_graded:
+        notes.append(("written answers not graded yet", ", ".join(entry.not_graded)))
+    return notes
+
+
+def _write_csv(path: Path, rows: list[list[str]] | list[dict], fieldnames: tuple[str, ...] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=fieldnames) if fieldnames else csv.writer(file)
+        if fieldnames:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+@dataclass
+class _Run:
+    """One export's inputs after reading, scoring and joining."""
+    grades: ClassGrades
+    manual: ManualScores | None
+    join: Join
+    late_penalty: float
+    missing: str
+    mapping: dict[str, str]
+
+    @property
+    def possible(self) -> float:
+        return self.grades.possible + (self.manual.possible if self.manual else 0.0)
+
+    def report_row(self, key: str, name: str) -> dict:
+        entry, empty = self.join.counted.get(key), "0" if self.missing == "zero" else ""
+        if entry is None:
+            return {"student_key": key, "name": name, "total": empty, "note": "no submission"}
+        return {"student_key": key, "name": name, "file": entry.row.file, "grading_status": entry.row.status,
+                "late": "true" if entry.row.late else "false", "autograded": fmt(entry.row.autograded),
+                "manual": fmt(entry.manual_points) if entry.manual else "",
+                "manual_not_graded": " ".join(entry.not_graded), "late_penalty": fmt(entry.penalty),
+                "total": fmt(entry.total),
+                "note": "; ".join([f"{kind}: {detail}" for kind, detail in _student_notes(entry, self.late_penalty)]
+                                  + [f"earlier submission ignored: {f}" for f in self.join.ignored.get(key, [])])}
+
+    def finish(self, out: Path, rows: list[list[str]], students: list[tuple[str, str]]) -> ExportResult:
+        """Write the LMS file `rows`, the report over `students` (key, name) and the unmatched list."""
+        result = ExportResult(out, Path(f"{out}.report.csv"), Path(f"{out}.unmatched.csv"), students=len(students),
+                              unmatched=len(self.join.unmatched))
+        _write_csv(out, rows)
+        _write_csv(result.report, [self.report_row(key, name) for key, name in students], REPORT_COLUMNS)
+        _write_csv(result.unmatched_file, [
+            {"file": e.row.file, "student": e.row.student, "student_id": e.row.student_id,
+             "attachment_id": e.row.attachment_id, "late": "true" if e.row.late else "false",
+             "total": fmt(e.total), "reason": reason} for e, reason in self.join.unmatched], UNMATCHED_COLUMNS)
+        counted = [(name or key, self.join.counted[key]) for key, name in students if key in self.join.counted]
+        messages = [f"unmatched: {e.row.file} ({reason}); not exported" for e, reason in self.join.unmatched]
+        messages += self.join.notes
+        messages += [f"{kind}: {entry.row.file} ({name}): {detail}"
+                     for name, entry in counted for kind, detail in _student_notes(entry, self.late_penalty)]
+        known_files = {r.file for r in self.grades.rows}
+        messages += [f"mapping: {file} is not in the grades file (ignored)" for file in self.mapping
+                     if file not in known_files]
+        if len(students) > len(counted):
+            messages.append(f"missing: {len(students) - len(counted)} students have no submission "
+                            f"({'0' if self.missing == 'zero' else 'empty cell'})")
+        result.messages = messages
+        return result
+
+
+def load_class(*, grades_csv: Path, manual_csv: Path | None = None, master: Path | None = None,
+               late_penalty: float = 0.0, missing: str = "empty"
+               ) -> tuple[ClassGrades, ManualScores | None, list[Scored]]:
+    if missing not in MISSING:
+        raise ExportError(f"--missing is one of {', '.join(MISSING)}, not {missing!r}")
+    grades = read_grades(grades_csv)
+    manual = read_manual_scores(path=manual_csv, questions=manual_questions(master=master or default_master()),
+                                submissions=[r.file for r in grades.rows]) if manual_csv else None
+    return grades, manual, score_class(grades, manual=manual, late_penalty=late_penalty)
+
+
+def read_canvas_roster(path: Path) -> list[dict[str, str]]:
+    """The students of Canvas's gradebook export (without its Points Possible row and other columns)."""
+    header, rows = _csv_rows(path, "roster")
+    if "Student" not in header or "ID" not in header:
+        raise ExportError(f"the roster {path} is not a Canvas gradebook export (no Student and ID columns)")
+    students, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        if row["Student"].strip() == "Points Possible" or not row["ID"]:
+            continue  # Canvas's second row, or its "Manual Posting" row (no student id)
+        if row["ID"] in seen:
+            raise ExportError(f"{path.name} row {line}: Canvas id {row['ID']} appears twice")
+        seen.add(row["ID"])
+        students.append({c: row.get(c, "") for c in CANVAS_COLUMNS})
+    return students
+
+
+def export_canvas(*, grades_csv: Path, roster: Path, out: Path, assignment: str, assignment_id: str,
+                  mapping: Path | None = None, manual: Path | None = None, master: Path | None = None,
+                  late_penalty: float = 0.0, missing: str = "empty") -> ExportResult:
+    """A CSV for Canvas's gradebook import: the roster's students with this assignment's total."""
+    grades, manual_scores, scored = load_class(grades_csv=grades_csv, manual_csv=manual, master=master,
+                                               late_penalty=late_penalty, missing=missing)
+    mapped = read_mapping(mapping, id_column="canvas_id") if mapping else {}
+    students = read_canvas_roster(roster)
+    keys = {e.row.file: ((mapped[e.row.file], "the mapped Canvas id") if e.row.file in mapped else
+                         (e.row.student_id, "Canvas id") if e.row.student_id else
+                         ("", "not a Canvas bulk-download name and not in the mapping file")) for e in scored}
+    run = _Run(grades, manual_scores, join_students(scored, keys=keys, known={s["ID"] for s in students}),
+               late_penalty, missing, mapped)
+    rows = [[*CANVAS_COLUMNS, f"{assignment} ({assignment_id})"],
+            [CANVAS_POINTS_POSSIBLE, "", "", "", "", fmt(run.possible)]]
+    for student in students:
+        entry = run.join.counted.get(student["ID"])
+        rows.append([*(student[c] for c in CANVAS_COLUMNS),
+                     fmt(entry.total) if entry else ("0" if missing == "zero" else "")])
+    return run.finish(out, rows, [(s["ID"], s["Student"]) for s in students])
+
+
+def read_moodle_roster(path: Path, *, id_column: str) -> list[dict[str, str]]:
+    """Students: Moodle identifier, name, and the Canvas user id that links Canvas-named submissions."""
+    header, rows = _csv_rows(path, "roster")
+    lower = {h.lower(): h for h in header}
+    column = next((lower[h] for h in MOODLE_ID_HEADERS[id_column] if h in lower), None)
+    if column is None:
+        raise ExportError(f"the roster {path} has no {id_column} column ({' or '.join(MOODLE_ID_HEADERS[id_column])})")
+    link = next((lower[h] for h in ("student_id", "canvas_id", "id") if h in lower), None)
+    students, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        key = _moodle_key(row[column], id_column)
+        if not key:
+            continue
+        if key in seen:
+            raise ExportError(f"{path.name} row {line}: {id_column} {key} appears twice")
+        seen.add(key)
+        name = " ".join(row.get(lower.get(h, ""), "") for h in ("first name", "last name")).strip()
+        students.append({"key": key, "name": name or row.get(lower.get("student", ""), ""),
+                         "link": row[link] if link else ""})
+    return students
+
+
+def _moodle_key(value: str, id_column: str) -> str:
+    return value.strip().lower() if id_column == "email" else value.strip()  # e-mail is case-blind
+
+
+def feedback_text(entry: Scored, *, grades: ClassGrades, manual: ManualScores | None, late_penalty: float,
+                  possible: float) -> str:
+    """The short per-student summary Moodle shows as feedback."""
+    row, parts = entry.row, []
+    if row.status != COMPLETED:
+        parts.append(f"Not autograded ({row.status}" + (f": {row.message[:200]}" if row.message else "") + ").")
+    else:
+        lost = [f"{q} {fmt(row.scores[q])}/{fmt(p)}" for q, p in grades.points.items() if row.scores[q] < p]
+        parts.append(f"Autograded {fmt(row.autograded)}/{fmt(grades.possible)}"
+                     + (f"; points lost: {', '.join(lost)}." if lost else "; no points lost."))
+    if manual:
+        lost = [f"{q.name} {fmt(entry.manual[q.name])}/{fmt(q.points)}" for q in manual.questions
+                if entry.manual.get(q.name) is not None and entry.manual[q.name] < q.points]
+        parts.append(f"Written {fmt(entry.manual_points)}/{fmt(manual.possible)}"
+                     + (f"; points lost: {', '.join(lost)}" if lost else "")
+                     + (f"; not graded yet: {', '.join(entry.not_graded)}" if entry.not_graded else "") + ".")
+    if row.late:
+        parts.append(f"Late submission: -{fmt(entry.penalty)} points ({late_penalty:g}% penalty)."
+                     if late_penalty else "Late submission.")
+    parts.append(f"Total {fmt(entry.total)}/{fmt(possible)}.")
+    return " ".join(parts)
+
+
+def export_moodle(*, grades_csv: Path, out: Path, id_column: str, roster: Path | None = None,
+                  mapping: Path | None = None, assignment: str = "a5_optimization", manual: Path | None = None,
+                  master: Path | None = None, late_penalty: float = 0.0, missing: str = "empty") -> ExportResult:
+    """A CSV for Moodle's grade import: identifier, grade and feedback columns."""
+    if id_column not in MOODLE_ID_HEADERS:
+        raise ExportError(f"--id-column is one of {', '.join(MOODLE_ID_HEADERS)}, not {id_column!r}")
+    if roster is None and mapping is None:
+        raise ExportError(f"final_grades.csv has no Moodle identifiers: pass --mapping (file,{id_column}) or --roster")
+    grades, manual_scores, scored = load_class(grades_csv=grades_csv, manual_csv=manual, master=master,
+                                               late_penalty=late_penalty, missing=missing)
+    mapped = ({f: _moodle_key(v, id_column) for f, v in read_mapping(mapping, id_column=id_column).items()}
+              if mapping else {})
+    students = read_moodle_roster(roster, id_column=id_column) if roster else None
+    by_link = {s["link"]: s["key"] for s in students or [] if s["link"]}
+    keys = {e.row.file: ((mapped[e.row.file], id_column) if e.row.file in mapped else
+                         (by_link[e.row.student_id], id_column) if e.row.student_id in by_link else
+                         ("", "not in the mapping file" + (" and its Canvas id is not in the roster"
+                                                            if e.row.student_id else ""))) for e in scored}
+    join = join_students(scored, keys=keys, known={s["key"] for s in students} if students is not None else None)
+    if students is None:  # no roster: the students are the mapped submissions, in grades order
+        students = [{"key": key, "name": join.counted[key].row.student}
+                    for key in dict.fromkeys(keys[e.row.file][0] for e in scored) if key in join.counted]
+    run = _Run(grades, manual_scores, join, late_penalty, missing, mapped)
+    rows = [[id_column, assignment, "feedback"]]
+    for student in students:
+        entry = join.counted.get(student["key"])
+        rows.append([student["key"], fmt(entry.total), feedback_text(
+            entry, grades=grades, manual=manual_scores, late_penalty=late_penalty, possible=run.possible)]
+            if entry else [student["key"], "0" if missing == "zero" else "", "No submission received."])
+    return run.finish(out, rows, [(s["key"], s["name"]) for s in students])

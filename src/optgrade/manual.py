@@ -1,0 +1,350 @@
+"""Written (manual) questions: what they are, the TAs' score sheet, and PDFs of the answers.
+
+- The questions, their points and prompts come from the master notebook (Otter Assign's
+  `# BEGIN QUESTION` raw cells with `manual: true`), so the master stays the one source of truth.
+- `write_template` writes the score sheet: `file,student,student_id`, then one column per manual
+  question named `<question> (max <points>)`; `read_manual_scores` reads exactly that back and
+  refuses anything it cannot trust (scores out of range, unknown questions or submissions).
+- `write_answer_pdf` renders a submission's written answers under each prompt (fpdf2, DejaVu fonts
+  from matplotlib, so nothing outside PyPI is needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .errors import OptgradeError
+from .submissions import InvalidSubmission, Submission, discover, prepare
+
+BEGIN_MARK = "<!-- BEGIN QUESTION -->"
+END_MARK = "<!-- END QUESTION -->"
+PLACEHOLDER = "_Type your answer here, replacing this text._"
+FIXED_COLUMNS = ("file", "student", "student_id")
+_QUESTION_HEADER = re.compile(r"^(?P<name>[^\s()]+)(?:\s*\(max\s+(?P<max>[^)]*)\))?$")
+
+
+class ManualScoresError(OptgradeError):
+    """The manual score sheet cannot be used as it is; the message names every bad row."""
+
+
+@dataclass(frozen=True)
+class ManualQuestion:
+    name: str
+    points: float
+    prompt: str  # the prompt's markdown, as in the master
+
+    @property
+    def header(self) -> str:
+        return f"{self.name} (max {self.points:g})"
+
+
+@dataclass(frozen=True)
+class ManualScores:
+    questions: list[ManualQuestion]
+    scores: dict[str, dict[str, float | None]]  # file -> question -> points (None: not graded yet)
+
+    @property
+    def possible(self) -> float:
+        return round(sum(q.points for q in self.questions), 6)
+
+    def for_file(self, file: str) -> dict[str, float | None]:
+        return self.scores.get(file) or {q.name: None for q in self.questions}
+
+
+def manual_questions(*, master: Path) -> list[ManualQuestion]:
+    """The manual questions of the master (its .ipynb or jupytext .py), in notebook order."""
+    import jupytext
+    import yaml
+
+    try:
+        notebook = jupytext.read(master)
+    except Exception as error:  # jupytext raises several kinds for unreadable files
+        raise OptgradeError(f"cannot read the master notebook {master}: {error}")
+    questions = []
+    for index, cell in enumerate(notebook.cells):
+        lines = cell.source.strip().splitlines()
+        if cell.cell_type != "raw" or not lines or lines[0].strip() != "# BEGIN QUESTION":
+            continue
+        try:
+            config = yaml.safe_load("\n".join(lines[1:])) or {}
+        except yaml.YAMLError as error:
+            raise OptgradeError(f"{master}: a '# BEGIN QUESTION' cell is not valid YAML: {error}")
+        if not isinstance(config, dict) or not config.get("manual"):
+            continue
+        if not config.get("name"):
+            raise OptgradeError(f"{master}: a manual question has no name")
+        points = config.get("points")
+        if isinstance(points, list):  # Otter Assign allows points per test case
+            points = sum(float(p) for p in points)
+        if points is None:
+            raise OptgradeError(f"{master}: manual question {config.get('name')!r} has no points")
+        prompt = next((c.source for c in notebook.cells[index + 1:] if c.cell_type == "markdown"), "")
+        questions.append(ManualQuestion(str(config["name"]), float(points), prompt.strip()))
+    if not questions:
+        raise OptgradeError(f"{master} has no manual questions (raw cells '# BEGIN QUESTION' with manual: true)")
+    return questions
+
+
+def default_master(root: Path | None = None) -> Path:
+    from .project import Project
+
+    project = Project(root) if root else Project.find()
+    # The jupytext script is what authors edit; the generated .ipynb may lag until the next build.
+    return project.master_source if project.master_source.is_file() else project.master_notebook
+
+
+# ---- the TAs' score sheet ----------------------------------------------------------------------
+
+def submissions_in_grades(grades_csv: Path) -> list[dict[str, str]]:
+    """The submission rows of a final_grades.csv (without the points-per-question row)."""
+    if not grades_csv.is_file():
+        raise OptgradeError(f"no grades file: {grades_csv} (run `optgrade grade` first)")
+    with open(grades_csv, newline="", encoding="utf-8-sig") as file:
+        rows = list(csv.DictReader(file))
+    if rows and "file" not in rows[0]:
+        raise OptgradeError(f"{grades_csv} has no 'file' column: not a final_grades.csv")
+    return [row for row in rows if row.get("file") and row["file"] != "points-per-question"]
+
+
+def write_template(*, grades_csv: Path, out: Path, questions: list[ManualQuestion], force: bool = False) -> int:
+    """Write the score sheet for every submission in `grades_csv`; returns the number of rows."""
+    if out.exists() and not force:
+        # The sheet is where TAs type their scores: silently starting it over would lose them.
+        raise OptgradeError(f"{out} exists (it may hold scores already); pass --force to overwrite it")
+    rows = submissions_in_grades(grades_csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow([*FIXED_COLUMNS, *(q.header for q in questions)])
+        for row in rows:
+            writer.writerow([row["file"], row.get("student", ""), row.get("student_id", ""),
+                             *([""] * len(questions))])
+    return len(rows)
+
+
+def _parse_header(header: list[str], questions: dict[str, ManualQuestion], origin: str) -> dict[str, str]:
+    """Column name -> question name; every problem with the header is an error."""
+    if "file" not in header:
+        raise ManualScoresError(f"{origin}: no 'file' column (write the sheet with `optgrade manual template`)")
+    columns, errors = {}, []
+    for column in header:
+        if column in FIXED_COLUMNS or not column.strip():  # spreadsheets leave unnamed empty columns
+            continue
+        match = _QUESTION_HEADER.match(column.strip())
+        name = match["name"] if match else column
+        if not match or name not in questions:
+            errors.append(f"{origin}: unknown question column {column!r} "
+                          f"(manual questions: {', '.join(questions)})")
+        elif name in columns.values():
+            errors.append(f"{origin}: question {name} has two columns")
+        elif match["max"] is not None and _number(match["max"]) != questions[name].points:
+            errors.append(f"{origin}: column {column!r} says max {match['max']}, but {name} is worth "
+                          f"{questions[name].points:g} points in the master")
+        else:
+            columns[column] = name
+    if errors:
+        raise ManualScoresError("\n".join(errors))
+    return columns
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def read_manual_scores(*, path: Path, questions: list[ManualQuestion], submissions: list[str]) -> ManualScores:
+    """Read a score sheet written by `write_template` and filled in by TAs.
+
+    Empty cells mean "not graded yet" (None). Every other problem is an error naming its row (the
+    line number in the file, header = line 1), and all of them are reported at once.
+    """
+    by_name = {q.name: q for q in questions}
+    known = set(submissions)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.DictReader(file)
+            columns = _parse_header(list(reader.fieldnames or []), by_name, path.name)
+            scores: dict[str, dict[str, float | None]] = {}
+            errors = []
+            for row in reader:
+                where = f"{path.name} row {reader.line_num}"
+                name = (row.get("file") or "").strip()
+                if not name and not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                    continue  # a blank line, as spreadsheets like to leave at the end
+                if None in row or any((row.get(c) or "").strip() for c in row if c is not None and not c.strip()):
+                    errors.append(f"{where}: a cell outside the named columns")
+                if name not in known:
+                    errors.append(f"{where}: unknown submission {name!r} (not in final_grades.csv)")
+                    continue
+                if name in scores:
+                    errors.append(f"{where}: a second row for {name!r}")
+                    continue
+                marks: dict[str, float | None] = {q.name: None for q in questions}
+                for column, question in columns.items():
+                    cell = (row.get(column) or "").strip()
+                    if not cell:
+                        continue
+                    value, possible = _number(cell), by_name[question].points
+                    if value is None:
+                        errors.append(f"{where} ({name}): {question} = {cell!r} is not a number")
+                    elif value < 0:
+                        errors.append(f"{where} ({name}): {question} = {cell} is negative")
+                    elif value > possible + 1e-9:
+                        errors.append(f"{where} ({name}): {question} = {cell} is above the maximum {possible:g}")
+                    else:
+                        marks[question] = value
+                scores[name] = marks
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ManualScoresError(f"cannot read {path}: {error}")
+    if errors:
+        raise ManualScoresError("\n".join(errors))
+    return ManualScores(questions, scores)
+
+
+# ---- written answers and PDFs --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    question: ManualQuestion | None  # None: a question block the master does not know
+    prompt: str
+    answer: str  # the student's cells in the block, placeholders left out; "" when unanswered
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _answer_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, list[str]]]:
+    """(prompt, answer cell texts) for each `<!-- BEGIN QUESTION -->` block, in order."""
+    blocks: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for cell in notebook.cells:
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") == "markdown" and (END_MARK in source or BEGIN_MARK in source):
+            # A cell may close one question and open the next ("END ... BEGIN ..." in one cell).
+            if current and END_MARK in source.split(BEGIN_MARK)[0]:
+                blocks.append(current)
+                current = None
+            if BEGIN_MARK in source:
+                if current:  # the END cell is missing: the next BEGIN closes the block
+                    blocks.append(current)
+                current = (source.split(BEGIN_MARK, 1)[1].strip(), [])
+            continue
+        if current is not None:
+            text = source.strip()
+            if text and text != PLACEHOLDER:
+                current[1].append(f"```\n{text}\n```" if cell.get("cell_type") == "code" else text)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def written_answers(notebook: nbformat.NotebookNode, questions: list[ManualQuestion]) -> list[WrittenAnswer]:
+    """The student's answer to each manual question, found by its prompt (or its position when the
+    prompts were edited but the number of question blocks still matches)."""
+    blocks = _answer_blocks(notebook)
+    by_prompt = {_norm(q.prompt): q for q in questions}
+    found: dict[str, WrittenAnswer] = {}
+    extra = []
+    for position, (prompt, cells) in enumerate(blocks):
+        question = by_prompt.get(_norm(prompt))
+        if question is None and len(blocks) == len(questions):
+            question = questions[position]
+        answer = WrittenAnswer(question, prompt, "\n\n".join(cells))
+        if question is None or question.name in found:
+            extra.append(answer)
+        else:
+            found[question.name] = answer
+    ordered = [found.get(q.name) or WrittenAnswer(q, q.prompt, "") for q in questions]
+    return ordered + extra
+
+
+def _font_paths() -> dict[str, Path]:
+    import matplotlib
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return {"": fonts / "DejaVuSans.ttf", "B": fonts / "DejaVuSans-Bold.ttf", "mono": fonts / "DejaVuSansMono.ttf"}
+
+
+def _printable(text: str) -> str:
+    """Text fpdf2 can lay out: tabs as spaces, no control characters (a stray \\x00 breaks the PDF)."""
+    text = text.replace("\r\n", "\n").replace("\t", "    ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+
+
+def write_answer_pdf(*, path: Path, title: str, answers: list[WrittenAnswer]) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    fonts = _font_paths()
+    pdf.add_font("DejaVu", "", str(fonts[""]))
+    pdf.add_font("DejaVu", "B", str(fonts["B"]))
+    pdf.add_font("DejaVuMono", "", str(fonts["mono"]))
+    pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(0, 7, _printable(title), new_x="LMARGIN", new_y="NEXT")
+    total = sum(a.question.points for a in answers if a.question)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(0, 5, f"Written answers ({sum(1 for a in answers if a.question)} questions, {total:g} points). "
+                   f"Written score: ______ / {total:g}", new_x="LMARGIN", new_y="NEXT")
+    for answer in answers:
+        pdf.ln(4)
+        label = (f"{answer.question.name} ({answer.question.points:g} points)   score: ____ / "
+                 f"{answer.question.points:g}" if answer.question else "question not in the master")
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.multi_cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 10)
+        # Prompts are markdown; bold markers are dropped rather than interpreted, since fpdf2's
+        # markdown mode would also reinterpret students' `__` and `--`.
+        pdf.multi_cell(0, 5, _printable(answer.prompt.replace("**", "")), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        pdf.set_fill_color(240, 240, 240)
+        text = answer.answer or "(no answer)"
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 5, _printable(text), fill=True, new_x="LMARGIN", new_y="NEXT", align="L")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+
+
+@dataclass
+class PdfRun:
+    written: list[Path]
+    failed: list[tuple[Submission, str]]
+
+
+def write_answer_pdfs(*, paths: list[Path], out_dir: Path, questions: list[ManualQuestion]) -> PdfRun:
+    """One PDF per submission, named after the submission; a file that cannot be read is reported
+    and skipped, never the end of the batch."""
+    run = PdfRun([], [])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for submission in discover(paths):
+        workdir = Path(tempfile.mkdtemp(prefix="optgrade-pdf-"))
+        try:
+            notebook = nbformat.read(prepare(submission, workdir), as_version=4)
+            title = submission.path.name + (f"  ({submission.student}, Canvas id {submission.student_id})"
+                                            if submission.student_id else "")
+            target = out_dir / f"{submission.name}.pdf"
+            write_answer_pdf(path=target, title=title, answers=written_answers(notebook, questions))
+            run.written.append(target)
+        except InvalidSubmission as problem:
+            run.failed.append((submission, str(problem)))
+        except Exception as error:  # one unrenderable notebook must not cost the others their PDFs
+            run.failed.append((submission, f"could not write the PDF: {error!r}"))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return run
