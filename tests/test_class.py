@@ -124,3 +124,17 @@ def test_feedback_never_shows_hidden_test_source(graded_class, project):
         text = path.read_text()
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{path.name} shows hidden test source: {leaked[:2]}"
+
+
+def test_sample_notebooks_follow_the_reference(tmp_path):
+    """The committed samples are what examples/make_submissions.py derives from the reference now."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(EXAMPLES / "make_submissions.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    regenerated = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    assert regenerated == sorted(p.name for p in (EXAMPLES / "submissions").glob("*.ipynb"))
+    for name in regenerated:
+        assert (tmp_path / name).read_bytes() == (EXAMPLES / "submissions" / name).read_bytes(), (
+            f"examples/submissions/{name} is stale: run examples/make_submissions.py")

@@ -21,6 +21,8 @@ from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
 
 DEFAULT_IMAGE = "optgrade-grader:latest"
 GRADER_UID = 10001
+# where scripts/docker-engine.sh starts its engine when the machine has none of its own
+PROJECT_ENGINE_DIR = Path(os.environ.get("OPTGRADE_DOCKER_DIR", "/var/tmp/optgrade-docker"))
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,18 @@ class Limits:
     pids: int = 256
 
 
+def docker_environment() -> dict[str, str]:
+    """The environment for docker commands: the project's own engine unless DOCKER_HOST says otherwise."""
+    env = dict(os.environ)
+    socket = PROJECT_ENGINE_DIR / "docker.sock"
+    if "DOCKER_HOST" not in env and socket.exists():
+        env["DOCKER_HOST"] = f"unix://{socket}"
+    return env
+
+
 def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, env=docker_environment())
 
 
 def docker_available(image: str = DEFAULT_IMAGE) -> bool:
@@ -87,7 +98,7 @@ def grade_in_container(notebook: Path, *, name: str, image: str = DEFAULT_IMAGE,
                               output_dir=output_dir)
         with open(scratch / "container.log", "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
+                                       stdin=subprocess.DEVNULL, env=docker_environment())
             try:
                 process.wait(timeout=limits.timeout)
             except subprocess.TimeoutExpired:
@@ -104,5 +115,8 @@ def grade_in_container(notebook: Path, *, name: str, image: str = DEFAULT_IMAGE,
             result.message = f"grader container exited with {state.get('ExitCode', process.returncode)}: {tail}"
         return result
     finally:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True, stdin=subprocess.DEVNULL)
+        try:
+            _docker("rm", "-f", container)
+        except (subprocess.TimeoutExpired, OSError):
+            pass
         shutil.rmtree(scratch, ignore_errors=True)
