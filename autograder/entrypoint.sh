@@ -7,7 +7,8 @@
 #   /output/   writable by uid 10001; receives results.json (Gradescope schema) when Otter wrote one
 #   /autograder, /tmp   writable (tmpfs when the root filesystem is --read-only)
 #   OPTGRADE_CPUS       CPUs granted to the container (default 1): sets TF/OpenMP/BLAS thread counts
-# Exit status: the runner's (0 = graded); 64 = unusable input; 70 = the container is set up wrongly.
+# Exit status: the runner's (0 = graded); 137 = out of memory (--memory), or killed;
+#              64 = unusable input; 70 = the container is set up wrongly.
 # Everything this script and the runner print goes to stdout/stderr, i.e. the container log only.
 set -uo pipefail
 
@@ -38,8 +39,10 @@ export HOME="${HOME:-/tmp}"
 
 # --- /autograder, as Gradescope lays it out ------------------------------------------------------------
 [[ -d "$SRC" && -f "$SRC/run_otter.py" ]] || fail 70 "$SRC/run_otter.py is missing (broken image)"
-touch "$AG/.optgrade-write-test" 2>/dev/null && rm -f "$AG/.optgrade-write-test" \
-    || fail 70 "$AG is not writable (run with --tmpfs $AG:rw,exec,size=...)"
+if ! touch "$AG/.optgrade-write-test" 2>/dev/null; then
+    fail 70 "$AG is not writable (run with --tmpfs $AG:rw,exec,size=...)"
+fi
+rm -f "$AG/.optgrade-write-test"
 rm -rf "$AG/source" "$AG/submission" "$AG/results" "$AG/submission_metadata.json" "$AG/__init__.py" \
     || fail 70 "cannot clean $AG"
 cp -R "$SRC" "$AG/source" || fail 70 "cannot copy the autograder source"
@@ -101,9 +104,22 @@ esac
 # Run in the background so that this shell (PID 1, which ignores signals by default) can pass
 # `docker stop`'s SIGTERM on; `docker kill` needs no help.
 cd "$AG" || fail 70 "cannot cd to $AG"
+oom_kills() { # processes of this container killed by the memory cgroup's OOM killer so far
+    local f
+    for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do
+        [[ -r "$f" ]] && { awk '$1 == "oom_kill" { print $2; exit }' "$f"; return; }
+    done
+    echo 0
+}
+oom_before="$(oom_kills)"
 log "grading $(basename "$subm") with ${threads} thread(s)"
 python "$AG/source/run_otter.py" &
 runner=$!
+# When the container runs out of memory, the kernel would kill the notebook's kernel (the biggest
+# process) and Otter would die with "Kernel died". Make this shell (PID 1; its children keep the
+# default score) the OOM killer's first victim instead: the whole container then ends with status 137
+# and `docker inspect` shows OOMKilled=true, which is how the launcher recognises a memory bomb.
+echo 1000 >/proc/$$/oom_score_adj 2>/dev/null || log "warning: cannot raise oom_score_adj"
 trap 'kill -TERM "$runner" 2>/dev/null' TERM INT HUP
 status=0
 wait "$runner" || status=$?
@@ -112,6 +128,12 @@ while kill -0 "$runner" 2>/dev/null; do # `wait` was interrupted by a trapped si
     wait "$runner" || status=$?
 done
 trap - TERM INT HUP
+oom_after="$(oom_kills)"
+if [[ "$oom_after" =~ ^[0-9]+$ && "$oom_before" =~ ^[0-9]+$ ]] && ((oom_after > oom_before)); then
+    # Some process was OOM-killed but not this shell (should not happen, see above).
+    log "a process was killed for lack of memory"
+    ((status == 0)) || status=137
+fi
 
 # --- results -----------------------------------------------------------------------------------------
 if [[ -f "$AG/results/results.json" ]]; then
