@@ -70,10 +70,11 @@ def grade_class(project: Project, backend: str, size: int, workers: int) -> None
 @click.command()
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--class-size", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--skip-full-notebook", is_flag=True, help="Skip (b), the slowest part.")
+@click.option("--full-notebook-repeats", type=click.IntRange(min=0), default=None,
+              help="Runs of (b), the slowest part (default: --repeats; 0 skips it).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the figures as JSON.")
-def main(repeats: int, class_size: int, skip_full_notebook: bool, output: Path | None) -> None:
+def main(repeats: int, class_size: int, full_notebook_repeats: int | None, output: Path | None) -> None:
     """Measure what grading costs; prints figures and ratios."""
     project = Project.find()
     backends = ["local"] + (["docker"] if docker_available() else [])
@@ -82,8 +83,10 @@ def main(repeats: int, class_size: int, skip_full_notebook: bool, output: Path |
         median, times = _median_seconds(lambda: grade_reference(project, backend), repeats)
         figures[f"reference_{backend}_s"] = round(median, 1)
         click.echo(f"(a) reference graded, {backend}: median {median:.1f} s of {[round(t, 1) for t in times]}")
-    if not skip_full_notebook:
-        median, times = _median_seconds(lambda: execute_full_notebook(project), repeats)
+    full_repeats = repeats if full_notebook_repeats is None else full_notebook_repeats
+    figures["full_notebook_repeats"] = full_repeats
+    if full_repeats:
+        median, times = _median_seconds(lambda: execute_full_notebook(project), full_repeats)
         figures["full_notebook_s"] = round(median, 1)
         click.echo(f"(b) whole notebook with experiments: median {median:.1f} s of {[round(t, 1) for t in times]}")
     class_backend = backends[-1]
