@@ -1,0 +1,97 @@
+"""The container backend enforces its limits: each probe notebook earns q3_stuck's one point only
+when the limit held inside the container, so the score itself says what the student's code could do.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from optgrade.container import Limits, docker_available, docker_environment, grade_in_container
+from optgrade.results import CRASHED, GRADED, TIMEOUT
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine():
+    if not docker_available():
+        if os.environ.get("OPTGRADE_REQUIRE_DOCKER") == "1":
+            pytest.fail("OPTGRADE_REQUIRE_DOCKER=1 but no Docker engine answers with the grader image")
+        pytest.skip("no Docker engine with the grader image (see `make images`)")
+
+
+def probe(tmp_path, code: str, name: str, limits: Limits = Limits(timeout=180)):
+    notebook = nbformat.v4.new_notebook()
+    template = nbformat.read(ROOT / "assignment" / "a5_optimization.ipynb", as_version=4)
+    notebook.metadata = template.metadata  # Otter checks the assignment name stored there
+    notebook.cells = [nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell('grader.check("q3_stuck")')]
+    notebook.cells.insert(0, nbformat.v4.new_code_cell('import otter\ngrader = otter.Notebook("a5_optimization.ipynb")'))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return grade_in_container(path, name=name, limits=limits)
+
+
+def stuck_point(result) -> float:
+    assert result.status == GRADED, result.message
+    return result.scores["q3_stuck"].earned
+
+
+def test_student_code_has_no_network(tmp_path):
+    result = probe(tmp_path, (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('1.1.1.1', 53), timeout=5).close()\n"
+        "    q3_gd_gets_stuck = 'reached the network'\n"
+        "except OSError:\n"
+        "    q3_gd_gets_stuck = True\n"), "network")
+    assert stuck_point(result) == 1
+
+
+def test_student_code_runs_unprivileged_on_a_read_only_system(tmp_path):
+    result = probe(tmp_path, (
+        "import os\n"
+        "def writable(path):\n"
+        "    try:\n"
+        "        open(os.path.join(path, 'probe'), 'w').close()\n"
+        "        return True\n"
+        "    except OSError:\n"
+        "        return False\n"
+        "q3_gd_gets_stuck = (os.getuid() != 0 and not writable('/opt/grader')\n"
+        "                    and not writable('/opt/autograder-source') and not writable('/usr'))\n"), "privileges")
+    assert stuck_point(result) == 1
+
+
+def test_process_count_is_capped(tmp_path):
+    result = probe(tmp_path, (
+        "import subprocess\n"
+        "children = []\n"
+        "try:\n"
+        "    for _ in range(400):\n"
+        "        children.append(subprocess.Popen(['sleep', '60']))\n"
+        "except (OSError, BlockingIOError):\n"
+        "    pass\n"
+        "q3_gd_gets_stuck = len(children) < 300\n"
+        "for child in children:\n"
+        "    child.kill()\n"), "pids", Limits(timeout=180, pids=128))
+    assert stuck_point(result) == 1
+
+
+def test_memory_bomb_is_reported_as_out_of_memory(tmp_path):
+    result = probe(tmp_path, "hog = bytearray(3 * 2**30)\nq3_gd_gets_stuck = True\n", "memory",
+                   Limits(timeout=180, memory="1g"))
+    assert result.status == CRASHED and result.earned == 0
+    assert "out of memory (limit 1g)" in result.message
+
+
+def test_timeout_kills_and_removes_the_container(tmp_path):
+    result = probe(tmp_path, "while True:\n    pass\n", "hangs", Limits(timeout=20))
+    assert result.status == TIMEOUT
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "name=optgrade-"], capture_output=True,
+                          text=True, env=docker_environment()).stdout.split()
+    assert left == [], f"containers left behind: {left}"
