@@ -9,8 +9,8 @@
 #      Debian mirror apt is configured with, then `docker import` (there is no registry here). Skipped
 #      when OPTGRADE_BASE_IMAGE is set (e.g. OPTGRADE_BASE_IMAGE=debian:bookworm-slim on a machine
 #      with Docker Hub); OPTGRADE_REBUILD_BASE=1 rebuilds it.
-#   2. a temporary build context: Dockerfile, entrypoint.sh, requirements.lock, the autograder zip
-#      (autograder/*-autograder.zip, or OPTGRADE_AUTOGRADER_ZIP) as autograder.zip, and the host's
+#   2. a temporary build context: Dockerfile, requirements.lock (the image holds no tests: they are
+#      mounted into the trusted checker's container at grading time), and the host's
 #      extra CA certificates (/usr/local/share/ca-certificates/**/*.crt) in certs/, which only the
 #      build stage uses. Nothing of this is written into the repository.
 #   3. docker build --force-rm --network host --build-arg BASE=... -t optgrade-grader:latest, then
@@ -96,23 +96,11 @@ else
 fi
 
 # --- 2. build context ------------------------------------------------------------------------------
-zip="${OPTGRADE_AUTOGRADER_ZIP:-}"
-if [[ -z "$zip" ]]; then
-    shopt -s nullglob
-    zips=("$ROOT"/autograder/*-autograder.zip)
-    shopt -u nullglob
-    ((${#zips[@]} == 1)) || die "expected exactly one autograder/*-autograder.zip (run \`optgrade build\`), found ${#zips[@]}"
-    zip="${zips[0]}"
-fi
-[[ -f "$zip" ]] || die "autograder zip $zip not found"
-
 ctx="$(mktemp -d /var/tmp/optgrade-build.XXXXXX)"
 cleanup+=("$ctx")
 install -m 0644 "$ROOT/autograder/Dockerfile" "$ctx/"
 # Without comments, so that editing the lock's header does not invalidate the pip-install layer.
 sed -e 's/[[:space:]]*#.*$//' -e '/^[[:space:]]*$/d' "$ROOT/autograder/requirements.lock" >"$ctx/requirements.lock"
-install -m 0755 "$ROOT/autograder/entrypoint.sh" "$ctx/entrypoint.sh"
-install -m 0644 "$zip" "$ctx/autograder.zip"
 mkdir -p "$ctx/certs"
 ncerts=0
 if [[ -d "$CA_DIR" ]]; then
@@ -123,7 +111,7 @@ if [[ -d "$CA_DIR" ]]; then
     done < <(find -L "$CA_DIR" -type f -name '*.crt' -print0)
 fi
 touch "$ctx/certs/.keep" # COPY certs/ must not fail when there are none
-say "context: $(basename "$zip"), $ncerts CA certificate(s) for the build stage"
+say "context: $ncerts CA certificate(s) for the build stage"
 
 # --- 3. build ------------------------------------------------------------------------------------
 say "building $GRADER_TAG (BASE=$BASE)"

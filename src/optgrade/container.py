@@ -1,8 +1,14 @@
-"""The container backend: one fresh grader container per submission (see autograder/Dockerfile).
+"""The hardened (container) backend: two fresh containers per submission, see README "Security model".
 
-Limits are enforced by the engine (no network, read-only root, memory, pids, CPUs, no capabilities,
-non-root user) and the wall-clock timeout from outside with `docker kill`, because killing the
-`docker run` client does not stop the container.
+1. probe: the student's notebook runs as the unprivileged student user, with only the public
+   files and the probes; no hidden test, reference value or hidden page is in that container. Its
+   only way out is its stdout pipe (JSON lines, capped), read by us after nothing of it is left
+   running: the container ends when its runner does, and we `docker kill` it at the timeout.
+2. check: a container the student's code never ran in reads those lines as plain JSON on stdin
+   and runs the checks (the instructor's code) against the hidden data. Its verdicts are the score.
+
+Both: no network, read-only root, no capabilities, no new privileges, memory/pids/CPU limits, no
+bind mount the container can write, no container log kept by the engine.
 """
 
 from __future__ import annotations
@@ -12,15 +18,24 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hardened import Bundle
 from .project import NOTEBOOK_NAME
-from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
+from .results import SubmissionResult
+from .scoring import ProbeRun, check_lines, combine
 
 DEFAULT_IMAGE = "optgrade-grader:latest"
-GRADER_UID = 10001
+GRADER_UID = 10001   # runs the checks
+STUDENT_UID = 10002  # runs the student's notebook
+SANDBOX_DIR = Path(__file__).resolve().parent / "sandbox"
+PYTHON = "/opt/grader/bin/python"
+MAX_STDOUT = 32 << 20
+STDERR_TAIL = 8 << 10
 # where scripts/docker-engine.sh starts its engine when the machine has none of its own
 PROJECT_ENGINE_DIR = Path(os.environ.get("OPTGRADE_DOCKER_DIR", "/var/tmp/optgrade-docker"))
 
@@ -57,66 +72,149 @@ def docker_available(image: str = DEFAULT_IMAGE) -> bool:
         return False
 
 
-def run_command(*, name: str, image: str, limits: Limits, input_dir: Path, output_dir: Path) -> list[str]:
-    cpus = f"{limits.cpus:g}"
-    return [
-        "docker", "run", "--name", name,
-        "--network", "none", "--read-only",
-        "--tmpfs", "/autograder:rw,exec,size=2g", "--tmpfs", "/tmp:rw,exec,size=1g",
+def thread_environment(cpus: float) -> dict[str, str]:
+    # --cpus limits CPU time, not the CPUs a process sees: without these TensorFlow/OpenMP/BLAS
+    # would start one thread per host core and thrash.
+    threads = str(max(1, int(-(-cpus // 1))))
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONHASHSEED": "0"}
+
+
+def run_command(*, name: str, image: str, limits: Limits, uid: int, mounts: list[tuple[Path, str]],
+                command: list[str], stdin: bool = False) -> list[str]:
+    options = [
+        "docker", "run", "--name", name, "--log-driver", "none",
+        "--network", "none", "--read-only", "--ipc", "private",
+        "--tmpfs", "/tmp:rw,exec,size=1g", "--tmpfs", "/work:rw,exec,size=1g",
         "--memory", limits.memory, "--memory-swap", limits.memory,
-        "--pids-limit", str(limits.pids), "--cpus", cpus,
+        "--pids-limit", str(limits.pids), "--cpus", f"{limits.cpus:g}",
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-        "--user", f"{GRADER_UID}:{GRADER_UID}", "-e", f"OPTGRADE_CPUS={max(1, int(limits.cpus))}",
-        "-v", f"{input_dir}:/input:ro", "-v", f"{output_dir}:/output:rw",
-        image,
+        "--user", f"{uid}:{uid}", "--workdir", "/work", "--entrypoint", PYTHON,
     ]
+    if stdin:
+        options.append("-i")
+    for key, value in thread_environment(limits.cpus).items():
+        options += ["-e", f"{key}={value}"]
+    for source, target in mounts:
+        options += ["-v", f"{source}:{target}:ro"]
+    return options + [image, *command]
 
 
-def _exit_state(name: str) -> dict:
+@dataclass
+class Finished:
+    stdout: bytes
+    stderr_tail: str
+    exit_code: int | None
+    timed_out: bool
+    overflow: bool
+    out_of_memory: bool
+    seconds: float
+
+
+def run_container(command: list[str], name: str, *, timeout: float, stdin_data: bytes | None = None) -> Finished:
+    """Run one container to its end; stdout capped, stderr tail kept, killed at the timeout."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                               env=docker_environment())
+    stdout, tail, overflow = bytearray(), bytearray(), threading.Event()
+
+    def read_stdout():
+        while chunk := process.stdout.read(1 << 16):
+            if len(stdout) + len(chunk) > MAX_STDOUT:
+                overflow.set()
+                _docker("kill", name)
+                break
+            stdout.extend(chunk)
+        process.stdout.close()
+
+    def read_stderr():
+        while chunk := process.stderr.read(1 << 16):
+            tail.extend(chunk)
+            del tail[:-STDERR_TAIL]
+
+    def write_stdin():
+        try:
+            process.stdin.write(stdin_data)
+            process.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    threads = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
+    if stdin_data is not None:
+        threads.append(threading.Thread(target=write_stdin, daemon=True))
+    for thread in threads:
+        thread.start()
+    timed_out = False
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _docker("kill", name)
+        process.wait()
+    for thread in threads:
+        thread.join(timeout=30)
+    state = {}
     try:
         inspected = _docker("inspect", "--format", "{{json .State}}", name)
-        return json.loads(inspected.stdout) if inspected.returncode == 0 else {}
+        state = json.loads(inspected.stdout) if inspected.returncode == 0 else {}
     except (subprocess.TimeoutExpired, ValueError):
-        return {}
+        pass
+    return Finished(bytes(stdout), tail.decode("utf-8", errors="replace"),
+                    state.get("ExitCode", process.returncode), timed_out, overflow.is_set(),
+                    bool(state.get("OOMKilled")), time.monotonic() - started)
 
 
-def grade_in_container(notebook: Path, *, name: str, image: str = DEFAULT_IMAGE,
-                       limits: Limits = Limits()) -> SubmissionResult:
-    """Grade one prepared notebook in a fresh container; never raises for a bad submission."""
-    scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
-    container = f"optgrade-{uuid.uuid4().hex[:12]}"
+def _remove(name: str) -> None:
     try:
-        input_dir, output_dir = scratch / "input", scratch / "output"
-        input_dir.mkdir()
-        output_dir.mkdir()
-        shutil.copy(notebook, input_dir / NOTEBOOK_NAME)
-        os.chmod(scratch, 0o755)
-        os.chmod(input_dir, 0o755)
-        os.chmod(input_dir / NOTEBOOK_NAME, 0o644)
-        os.chmod(output_dir, 0o777)  # the container's user is not ours
-        command = run_command(name=container, image=image, limits=limits, input_dir=input_dir,
-                              output_dir=output_dir)
-        with open(scratch / "container.log", "wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, env=docker_environment())
-            try:
-                process.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                _docker("kill", container)
-                process.wait()
-                return SubmissionResult(name, TIMEOUT,
-                                        message=f"grading took longer than {limits.timeout:g} s")
-        state = _exit_state(container)
-        if state.get("OOMKilled"):
-            return SubmissionResult(name, CRASHED, message=f"out of memory (limit {limits.memory})")
-        result = read_results(output_dir / "results.json", submission=name)
-        if result.status == CRASHED:
-            tail = (scratch / "container.log").read_text(errors="replace")[-2000:]
-            result.message = f"grader container exited with {state.get('ExitCode', process.returncode)}: {tail}"
-        return result
+        _docker("rm", "-f", name)
+    except (subprocess.TimeoutExpired, OSError):
+        pass
+
+
+def _readable(path: Path) -> None:
+    """Our temp files are 0700/0600; the containers' users are not us."""
+    for folder, dirs, files in os.walk(path):
+        os.chmod(folder, 0o755)
+        for file in files:
+            os.chmod(Path(folder) / file, 0o644)
+
+
+def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
+                       limits: Limits = Limits()) -> SubmissionResult:
+    """Grade one prepared notebook in two fresh containers; never raises for a bad submission."""
+    scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
+    probe_name, check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
+    try:
+        (scratch / "input").mkdir()
+        shutil.copy(notebook, scratch / "input" / NOTEBOOK_NAME)
+        bundle.stage_probes(scratch / "probes")
+        bundle.stage_checker(scratch / "checks")
+        _readable(scratch)
+        probe = run_container(run_command(
+            name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
+            mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
+                    (scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
+            command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{NOTEBOOK_NAME}",
+                     "--probes", "/probes/probes.py", "--assignment", "/assignment",
+                     "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
+        _remove(probe_name)  # gone before its output is used: nothing of it can still write
+        run = ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code, timed_out=probe.timed_out,
+                       out_of_memory=probe.out_of_memory, output_overflow=probe.overflow,
+                       stderr_tail=probe.stderr_tail, seconds=probe.seconds,
+                       limits_text={"timeout": f"{limits.timeout:g}", "memory": limits.memory})
+        checked = run_container(run_command(
+            name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
+            uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
+            command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks"],
+            stdin=True), check_name, timeout=limits.timeout + 120, stdin_data=probe.stdout)
+        problem = ""
+        if checked.timed_out or checked.out_of_memory or checked.exit_code != 0:
+            problem = (f"the trusted checker did not finish (exit {checked.exit_code}"
+                       f"{', timed out' if checked.timed_out else ''}"
+                       f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
+        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem)
     finally:
-        try:
-            _docker("rm", "-f", container)
-        except (subprocess.TimeoutExpired, OSError):
-            pass
+        _remove(probe_name)
+        _remove(check_name)
         shutil.rmtree(scratch, ignore_errors=True)

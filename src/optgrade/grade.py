@@ -20,6 +20,8 @@ from tqdm import tqdm
 from . import outputs
 from .container import DEFAULT_IMAGE, Limits, docker_available, grade_in_container
 from .errors import GradingError, OptgradeError
+from .hardened import Bundle
+from .project import Project
 from .results import CRASHED, INVALID, SubmissionResult, autograder_points
 from .runner import grade_with_otter
 from .submissions import InvalidSubmission, Submission, discover, prepare
@@ -54,8 +56,19 @@ def choose_backend(requested: str, image: str) -> str:
     return "local"
 
 
+def bundle_for(autograder_zip: Path) -> Bundle:
+    """The hardened grader's files of the project that holds `autograder_zip`."""
+    bundle = Bundle.of(Project.find(autograder_zip.parent))
+    if bundle.autograder_zip.resolve() != autograder_zip.resolve():
+        raise GradingError(f"the container backend grades with its project's own autograder "
+                           f"({bundle.autograder_zip}), not {autograder_zip}")
+    if bundle.missing():
+        raise GradingError(f"missing {', '.join(map(str, bundle.missing()))}: run `optgrade build`")
+    return bundle
+
+
 def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
-              image: str) -> SubmissionResult:
+              image: str, bundle: Bundle | None = None) -> SubmissionResult:
     """Prepare, run and always return a result, whatever the submission does."""
     workdir = Path(tempfile.mkdtemp(prefix="optgrade-prepare-"))
     try:
@@ -64,7 +77,8 @@ def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, lim
         except InvalidSubmission as problem:
             return SubmissionResult(submission.name, INVALID, message=str(problem))
         if backend == "docker":
-            return grade_in_container(notebook, name=submission.name, image=image, limits=limits)
+            bundle = bundle or bundle_for(autograder_zip)
+            return grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits)
         return grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
                                 name=submission.name, cpus=limits.cpus)
     except Exception as error:  # a grader bug must not cost the rest of the batch its results
@@ -81,6 +95,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
         raise GradingError(f"autograder zip not found: {autograder_zip} (run `optgrade build`)")
     submissions = discover(paths)
     chosen = choose_backend(backend, image)
+    bundle = bundle_for(autograder_zip) if chosen == "docker" else None
     points = autograder_points(autograder_zip)
     outputs.prepare_out_dir(out_dir)
     graded: list[Graded] = []
@@ -89,7 +104,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(grade_one, s, backend=chosen, autograder_zip=autograder_zip,
-                                   limits=limits, image=image): s for s in submissions}
+                                   limits=limits, image=image, bundle=bundle): s for s in submissions}
             for future in as_completed(futures):
                 submission, result = futures[future], future.result()
                 outputs.record(out_dir, submission, result, points)

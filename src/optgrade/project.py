@@ -67,3 +67,8 @@ class Project:
     @property
     def autograder_zip(self) -> Path:
         return self.root / "autograder" / f"{ASSIGNMENT_NAME}-autograder.zip"
+
+    @property
+    def hardened_dir(self) -> Path:
+        """probes.py and checks.py for the hardened grader (generated from the zip's hidden tests)."""
+        return self.root / "autograder" / "hardened"

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -95,5 +96,49 @@ def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float =
             tail = (scratch / "otter.log").read_text(errors="replace")[-2000:]
             result.message = f"otter run exited with {process.returncode}: {tail}"
         return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, name: str | None = None,
+                            cpus: float = 1) -> SubmissionResult:
+    """The hardened grader's two halves as plain subprocesses of this machine, with NO isolation.
+
+    For checking the assignment itself (`optgrade build`, the tests): it proves that probes and
+    checks together grade like Otter does. Never use it for students' code: see container.py.
+    """
+    from .container import SANDBOX_DIR
+    from .scoring import ProbeRun, check_lines, combine
+
+    name = name or notebook.name
+    scratch = Path(tempfile.mkdtemp(prefix="optgrade-local-"))
+    try:
+        bundle.stage_probes(scratch / "probes")
+        bundle.stage_checker(scratch / "checks")
+        env = grading_environment(scratch, cpus)
+        command = [sys.executable, str(SANDBOX_DIR / "probe_runner.py"), "--notebook", str(notebook.resolve()),
+                   "--probes", str(scratch / "probes" / "probes.py"),
+                   "--assignment", str(bundle.assignment_dir.resolve()), "--workdir", str(scratch / "work")]
+        started = time.monotonic()
+        with open(scratch / "probe.out", "wb") as out, open(scratch / "probe.err", "wb") as err:
+            process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                       cwd=scratch, env=env, start_new_session=True)
+            try:
+                process.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_tree(process)
+        records = (scratch / "probe.out").read_bytes()
+        run = ProbeRun(stdout=records, exit_code=process.returncode, timed_out=timed_out,
+                       seconds=time.monotonic() - started, limits_text={"timeout": f"{timeout:g}"},
+                       stderr_tail=(scratch / "probe.err").read_text(errors="replace")[-8000:])
+        checked = subprocess.run([sys.executable, str(SANDBOX_DIR / "checker.py"), "--checks",
+                                  str(scratch / "checks" / "checks.py"), "--data", str(scratch / "checks")],
+                                 input=records, capture_output=True, env=env, timeout=timeout + 120)
+        problem = "" if checked.returncode == 0 else (
+            f"the checker exited with {checked.returncode}: {checked.stderr.decode(errors='replace')[-1000:]}")
+        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""Turn the two halves of hardened grading into one result: what the run did, what the checks decided.
+
+The probe run (untrusted) yields JSON lines and an ending (finished, timed out, out of memory, ...);
+the checker (trusted) yields one line per hidden test. Only the checker's lines give points. The
+status says how the student's run ended; questions it never reached score 0 with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .results import CRASHED, GRADED, INVALID, TIMEOUT, QuestionScore, SubmissionResult
+
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class ProbeRun:
+    """How the student's notebook run ended, and what it printed on the records channel."""
+    stdout: bytes = b""
+    exit_code: int | None = None
+    timed_out: bool = False
+    out_of_memory: bool = False
+    output_overflow: bool = False
+    stderr_tail: str = ""
+    seconds: float = 0.0
+    limits_text: dict = field(default_factory=dict)
+
+    def events(self) -> list[dict]:
+        events = []
+        for line in self.stdout.decode("utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("event"), str):
+                events.append(event)
+        return events
+
+
+def run_status(run: ProbeRun) -> tuple[str, str]:
+    """The submission's status and a one-line reason, from how its run ended (never from its claims
+    of success alone: "done" counts only when the runner also exited cleanly)."""
+    events = run.events()
+    kinds = [e["event"] for e in events]
+    if run.timed_out:
+        return TIMEOUT, f"the notebook did not finish within {run.limits_text.get('timeout', '?')} s"
+    if run.out_of_memory:
+        return CRASHED, f"out of memory (limit {run.limits_text.get('memory', '?')})"
+    if run.output_overflow:
+        return CRASHED, "the run printed more than the grader accepts"
+    if run.exit_code == 64 and "invalid" in kinds:
+        message = next(e for e in events if e["event"] == "invalid").get("message", "")
+        return INVALID, str(message)[:MAX_MESSAGE]
+    if "kernel-died" in kinds:
+        return CRASHED, "the notebook's kernel died (exit, os._exit, a signal or a crash in native code)"
+    if run.exit_code == 0 and "done" in kinds:
+        return GRADED, ""
+    return CRASHED, f"the notebook's run ended abnormally (exit status {run.exit_code})"
+
+
+def public_results(run: ProbeRun) -> list[dict]:
+    """Public test outcomes as the student's own kernel reported them (feedback only, 0 points)."""
+    seen, tests = set(), []
+    for event in run.events():
+        question = event.get("question")
+        if event["event"] != "probe" or not isinstance(question, str) or question in seen:
+            continue
+        seen.add(question)
+        public = event.get("public")
+        for case in public if isinstance(public, list) else []:
+            if isinstance(case, dict):
+                tests.append({"name": f"{str(case.get('name', question))[:80]} (public)",
+                              "visibility": "visible",
+                              "output": str(case.get("message", ""))[:MAX_MESSAGE]})
+    return tests
+
+
+def check_lines(stdout: bytes) -> list[dict]:
+    """The checker's per-test verdicts (trusted output)."""
+    verdicts = []
+    for line in stdout.decode("utf-8", errors="replace").splitlines():
+        try:
+            verdict = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(verdict, dict) and "name" in verdict and "points" in verdict:
+            verdicts.append(verdict)
+    return verdicts
+
+
+def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[str, list[tuple[str, float]]],
+            *, checker_problem: str = "") -> SubmissionResult:
+    """One SubmissionResult with Gradescope-schema results; every hidden test appears exactly once."""
+    status, message = run_status(run)
+    decided = {v["name"]: v for v in verdicts}
+    tests, earned, possible = [], {}, {}
+    for question, cases in hidden_tests.items():
+        for index, (test, points) in enumerate(cases, start=1):
+            verdict = decided.get(test)
+            passed = bool(verdict and verdict.get("passed") is True)
+            why = (verdict or {}).get("message") or checker_problem or "the check did not run"
+            tests.append({"name": f"{question} - {index}", "score": points if passed else 0.0,
+                          "max_score": points, "visibility": "hidden", "output": f"{test}: {why}"})
+            earned[question] = earned.get(question, 0.0) + (points if passed else 0.0)
+            possible[question] = possible.get(question, 0.0) + points
+    if status == INVALID:
+        earned = {q: 0.0 for q in earned}
+    scores = {q: QuestionScore(round(earned[q], 6), round(possible[q], 6)) for q in possible}
+    if checker_problem and status == GRADED:
+        status, message = CRASHED, checker_problem
+    total = round(sum(s.earned for s in scores.values()), 6)
+    results = {
+        "score": total,
+        "execution_time": round(run.seconds, 1),
+        "output": f"{status}" + (f": {message}" if message else ""),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests + public_results(run),
+    }
+    return SubmissionResult(name, status, scores, message=message, results_json=results)
