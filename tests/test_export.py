@@ -418,3 +418,34 @@ def test_grade_two_notebooks_then_export(project, tmp_path):
     sheet = tmp_path / "manual.csv"
     write_template(grades_csv=grades, out=sheet, questions=manual_questions(master=project.master_notebook))
     assert [row[0] for row in read_rows(sheet)[1:]] == [f.name for f in files]
+
+
+def test_same_named_files_from_two_folders_each_find_their_results_file(tmp_path, project):
+    points = autograder_points(project.autograder_zip)
+    for folder in ("section-a", "section-b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a5_optimization.ipynb").write_text("{}")
+    from optgrade.submissions import discover
+    out = tmp_path / "out"
+    outputs.prepare_out_dir(out)
+    graded = []
+    for submission in discover([tmp_path / "section-a", tmp_path / "section-b"]):
+        result = SubmissionResult(submission.name, GRADED, {q: QuestionScore(p, p) for q, p in points.items()},
+                                  results_json=otter_results(points, points))
+        outputs.record(out, submission, result, points)
+        graded.append((submission, result))
+    outputs.write_grades_csv(out / "final_grades.csv", outputs.grades_rows(graded, points))
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["a5_optimization-2.json", "a5_optimization.json"]
+    report = validate(grades_csv=out / "final_grades.csv", autograder_zip=project.autograder_zip)
+    assert report.ok and not [w for w in report.warnings if "no results file" in w], report.warnings
+
+
+def test_the_hardened_graders_results_follow_gradescopes_format():
+    from optgrade.scoring import ProbeRun, combine
+
+    run = ProbeRun(stdout=b'{"event": "probe", "question": "q1_1", "tests": {}, "public": '
+                          b'[{"name": "q1_1 - 1", "passed": true, "message": "ok"}]}\n{"event": "done"}\n',
+                   exit_code=0)
+    result = combine("s", run, [{"name": "t1", "points": 2, "passed": True}], {"q1_1": [("t1", 2.0)]})
+    violations, _ = check_results(result.results_json, "s.json")
+    assert violations == [] and result.results_json["score"] == 2

@@ -52,6 +52,20 @@ def test_prepare_renames_to_the_expected_notebook_name(tmp_path, notebook_bytes)
     assert nbformat.read(prepared, as_version=4).metadata["kernelspec"]["name"] == "python3"
 
 
+def test_prepare_names_the_assignment_when_the_notebook_lacks_it_but_keeps_another_name(tmp_path, notebook_bytes):
+    fresh = json.loads(notebook_bytes)
+    fresh["metadata"].pop("otter", None)
+    (tmp_path / "fresh.ipynb").write_text(json.dumps(fresh))
+    other = json.loads(notebook_bytes)
+    other["metadata"]["otter"] = {"assignment_name": "a4_regularization"}
+    (tmp_path / "other.ipynb").write_text(json.dumps(other))
+    names = {}
+    for submission in discover([tmp_path]):
+        prepared = prepare(submission, tmp_path / "work" / submission.name)
+        names[submission.name] = nbformat.read(prepared, as_version=4).metadata["otter"]["assignment_name"]
+    assert names == {"fresh": "a5_optimization", "other": "a4_regularization"}
+
+
 def test_prepare_takes_only_the_notebook_from_an_exported_zip(tmp_path, notebook_bytes):
     archive = write_zip(tmp_path / "export.zip", {"a5_optimization.ipynb": notebook_bytes,
                                                    ".OTTER_LOG": b"\x80\x04 pickled", "numpy.py": b"raise SystemExit"})

@@ -84,12 +84,13 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write final_grades.csv, results/, feedback/ and report.png.")
 @click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
-              help="docker: one isolated container per submission; local: `otter run` here, NOT isolated; "
+              help="docker: the hardened grader (student code and the checks in separate containers); "
+                   "local: `otter run` here, NOT isolated or tamper-resistant; "
                    "auto: docker when an engine answers with the grader image.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Submissions graded at the same time.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
-              help="Wall-clock seconds per submission.")
+              help="Wall-clock seconds per submission (per phase with docker).")
 @click.option("--memory", default="4g", show_default=True, help="Memory (and swap) limit per container.")
 @click.option("--cpus", type=click.FloatRange(min=0.1), default=1, show_default=True,
               help="CPUs per submission (TensorFlow's thread pools are sized to match).")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .export import fmt, load_class
 from .results import autograder_points
-from .submissions import safe_stem
+from .submissions import unique_names
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 STATUSES = ("passed", "failed")
@@ -169,8 +169,10 @@ def validate(*, grades_csv: Path, autograder_zip: Path, manual_csv: Path | None 
     grades, _, scored = load_class(grades_csv=grades_csv, manual_csv=manual_csv, master=master,
                                    late_penalty=late_penalty)
     stems = {p.stem for p in files}
-    report.warnings += [f"{row.file}: no results file {safe_stem(Path(row.file))}.json" for row in grades.rows
-                        if safe_stem(Path(row.file)) not in stems]
+    # rows are in grading order, so the same de-duplication gives each row its results file
+    expected = unique_names([Path(row.file) for row in grades.rows])
+    report.warnings += [f"{row.file}: no results file {name}.json" for row, name in zip(grades.rows, expected)
+                        if name not in stems]
     for entry in scored:
         if entry.row.late:
             penalty = f" after a {late_penalty:g}% penalty (-{fmt(entry.penalty)})" if late_penalty else ""

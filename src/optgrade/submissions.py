@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from .errors import OptgradeError
-from .project import NOTEBOOK_NAME
+from .project import ASSIGNMENT_NAME, NOTEBOOK_NAME
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 # Canvas bulk downloads: lastfirst[_LATE]_<canvas user id>_<attachment id>_<original name>
@@ -61,15 +61,21 @@ def discover(paths: list[Path]) -> list[Submission]:
             files.append(path)
         else:
             raise OptgradeError(f"no such file or folder: {path}")
-    submissions, taken = [], set()
+    return [Submission(file, name, **parse_canvas_name(file.name))
+            for file, name in zip(files, unique_names(files))]
+
+
+def unique_names(files: list[Path]) -> list[str]:
+    """Output-file names for a batch, in order: the sanitised stem, then `-2`, `-3`... on clashes."""
+    names, taken = [], set()
     for file in files:
         name = base = safe_stem(file)
         counter = 2
         while name in taken:
             name, counter = f"{base}-{counter}", counter + 1
         taken.add(name)
-        submissions.append(Submission(file, name, **parse_canvas_name(file.name)))
-    return submissions
+        names.append(name)
+    return names
 
 
 def _read_notebook(data: bytes, origin: str) -> nbformat.NotebookNode:
@@ -121,6 +127,11 @@ def prepare(submission: Submission, workdir: Path) -> Path:
     else:
         raise InvalidSubmission(f"{submission.path.name} is neither a notebook nor a zip file")
     notebook = _read_notebook(data, origin)
+    # Otter refuses a notebook without the assignment's name (e.g. one a student started afresh and
+    # pasted the cells into); a different name, i.e. another assignment, is still refused.
+    otter = notebook.metadata.setdefault("otter", {})
+    if isinstance(otter, dict) and not otter.get("assignment_name"):
+        otter["assignment_name"] = ASSIGNMENT_NAME
     # The grader always runs the submission in a plain Python 3 kernel, whatever it names.
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     target = workdir / NOTEBOOK_NAME
