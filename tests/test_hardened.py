@@ -162,3 +162,14 @@ def test_a_forged_done_does_not_hide_a_dead_kernel_and_invalid_scores_nothing():
     invalid = run_of({"event": "invalid", "message": "not a readable notebook"}, exit_code=64)
     result = combine("s", invalid, PASS_ALL, HIDDEN)
     assert result.status == INVALID and result.earned == 0
+
+
+def test_public_messages_that_quote_the_grader_are_redacted():
+    grader = frozenset({"history = sgd(-0.95, f, df, max_iter=7)"})
+    message = "AssertionError: leaked\n    history = sgd(-0.95, f, df, max_iter=7)\nthe rest"
+    run = run_of({"event": "probe", "question": "q1", "tests": {},
+                  "public": [{"name": "q1 - 1", "passed": False, "message": message}]}, {"event": "done"}, exit_code=0)
+    public = [t for t in combine("s", run, [], HIDDEN, grader_lines=grader).results_json["tests"]
+              if t["visibility"] == "visible"]
+    assert public[0]["output"].splitlines() == ["AssertionError: leaked", "[line removed: it quotes the grader's code]",
+                                                "the rest"]

@@ -189,6 +189,16 @@ class Bundle:
                     values[target] = ast.literal_eval(node.value)
         return {q: [(t, float(values["POINTS"][t])) for t in tests] for q, tests in values["QUESTIONS"].items()}
 
+    def grader_lines(self) -> frozenset[str]:
+        """Distinctive lines of probes.py and checks.py (for keeping them out of student feedback)."""
+        lines = set()
+        for path in (self.probes, self.checks):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if len(line) >= 16 and not line.startswith(("def ", "import ", "from ", "return probe", "#")):
+                    lines.add(line)
+        return frozenset(lines)
+
     def stage_checker(self, target: Path) -> None:
         """checks.py and the grading data (the zip's files/, including pages students never get)."""
         import shutil

@@ -139,6 +139,7 @@ def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, nam
                                  input=records, capture_output=True, env=env, timeout=timeout + 120)
         problem = "" if checked.returncode == 0 else (
             f"the checker exited with {checked.returncode}: {checked.stderr.decode(errors='replace')[-1000:]}")
-        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem)
+        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem,
+                       grader_lines=bundle.grader_lines())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

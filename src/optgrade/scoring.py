@@ -53,6 +53,9 @@ def run_status(run: ProbeRun) -> tuple[str, str]:
     if run.exit_code == 64 and "invalid" in kinds:
         message = next(e for e in events if e["event"] == "invalid").get("message", "")
         return INVALID, str(message)[:MAX_MESSAGE]
+    if "runner-error" in kinds:
+        message = next(e for e in events if e["event"] == "runner-error").get("message", "")
+        return CRASHED, f"the notebook could not be run to its end: {str(message)[:300]}"
     if "kernel-died" in kinds:
         return CRASHED, "the notebook's kernel died (exit, os._exit, a signal or a crash in native code)"
     if run.exit_code == 0 and "done" in kinds:
@@ -60,7 +63,16 @@ def run_status(run: ProbeRun) -> tuple[str, str]:
     return CRASHED, f"the notebook's run ended abnormally (exit status {run.exit_code})"
 
 
-def public_results(run: ProbeRun) -> list[dict]:
+REDACTED = "[line removed: it quotes the grader's code]"
+
+
+def redact(text: str, grader_lines: frozenset[str]) -> str:
+    """Drop lines that quote the probes or checks: the kernel can see the probes it runs and might try
+    to smuggle them into its own public test messages, which students see."""
+    return "\n".join(REDACTED if any(g in line for g in grader_lines) else line for line in text.splitlines())
+
+
+def public_results(run: ProbeRun, grader_lines: frozenset[str] = frozenset()) -> list[dict]:
     """Public test outcomes as the student's own kernel reported them (feedback only, 0 points)."""
     seen, tests = set(), []
     for event in run.events():
@@ -73,7 +85,7 @@ def public_results(run: ProbeRun) -> list[dict]:
             if isinstance(case, dict):
                 tests.append({"name": f"{str(case.get('name', question))[:80]} (public)",
                               "visibility": "visible",
-                              "output": str(case.get("message", ""))[:MAX_MESSAGE]})
+                              "output": redact(str(case.get("message", ""))[:MAX_MESSAGE], grader_lines)})
     return tests
 
 
@@ -91,7 +103,7 @@ def check_lines(stdout: bytes) -> list[dict]:
 
 
 def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[str, list[tuple[str, float]]],
-            *, checker_problem: str = "") -> SubmissionResult:
+            *, checker_problem: str = "", grader_lines: frozenset[str] = frozenset()) -> SubmissionResult:
     """One SubmissionResult with Gradescope-schema results; every hidden test appears exactly once."""
     status, message = run_status(run)
     decided = {v["name"]: v for v in verdicts}
@@ -117,6 +129,6 @@ def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[s
         "output": f"{status}" + (f": {message}" if message else ""),
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": tests + public_results(run),
+        "tests": tests + public_results(run, grader_lines),
     }
     return SubmissionResult(name, status, scores, message=message, results_json=results)

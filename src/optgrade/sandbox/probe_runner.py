@@ -16,6 +16,7 @@ Output (stdout, one JSON object per line):
    "public": [{"name", "passed", "message"}]}
   {"event": "kernel-died", "message": m}   the kernel ended before the notebook did
   {"event": "invalid", "message": m}       the notebook cannot be run at all (exit status 64)
+  {"event": "runner-error", "message": m}  this runner failed (e.g. its kernel could not start)
   {"event": "done"}                        the last cell and the last probe ran
 """
 
@@ -154,7 +155,11 @@ def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: 
                              "public_tests": str(path.parent / "tests" / f"{question}.py"),
                              "mime": PROBE_MIME, "limit": MAX_PROBE_BYTES}
         cell = nbformat.v4.new_code_cell(code)
-        client.execute_cell(cell, index, store_history=False)
+        nb.cells.append(cell)  # nbclient writes the executed cell back at its index
+        try:
+            client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+        finally:
+            nb.cells.pop()
         record = probe_record(cell.outputs) or {
             "tests": {name: {"error": "the probe produced no data"} for name in questions[question]},
             "public": []}
@@ -196,8 +201,12 @@ def main(argv: list[str] | None = None) -> int:
         Path("/proc/self/oom_score_adj").write_text("1000")
     except OSError:
         pass
-    return run(notebook=args.notebook, probes=args.probes, assignment=args.assignment,
-               workdir=args.workdir, emit=emit)
+    try:
+        return run(notebook=args.notebook, probes=args.probes, assignment=args.assignment,
+                   workdir=args.workdir, emit=emit)
+    except Exception as error:  # reported, so that the row says the run broke rather than a bare exit
+        emit("runner-error", message=f"{type(error).__name__}: {error}"[:MAX_MESSAGE])
+        raise
 
 
 if __name__ == "__main__":
