@@ -150,8 +150,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q1_1_curve_a(q1_1_labels):
-    labels = {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
-    assert labels.get("A") == "high"
+    import json
+
+    def probe():
+        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+
+    def check(labels):
+        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+        assert labels.get("A") == "high"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -159,8 +167,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q1_1_curve_b(q1_1_labels):
-    labels = {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
-    assert labels.get("B") == "low"
+    import json
+
+    def probe():
+        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+
+    def check(labels):
+        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+        assert labels.get("B") == "low"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -168,8 +184,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q1_1_curve_c(q1_1_labels):
-    labels = {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
-    assert labels.get("C") == "very high"
+    import json
+
+    def probe():
+        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+
+    def check(labels):
+        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+        assert labels.get("C") == "very high"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -177,8 +201,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q1_1_curve_d(q1_1_labels):
-    labels = {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
-    assert labels.get("D") == "good"
+    import json
+
+    def probe():
+        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+
+    def check(labels):
+        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+        assert labels.get("D") == "good"
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -335,7 +367,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q2_2_statement_a(q2_2_true_statements):
-    assert "A" not in {str(s).strip().upper() for s in q2_2_true_statements}
+    import json
+
+    def probe():
+        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
+
+    def check(letters):
+        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
+        assert "A" not in letters
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -343,7 +384,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q2_2_statement_b(q2_2_true_statements):
-    assert "B" not in {str(s).strip().upper() for s in q2_2_true_statements}
+    import json
+
+    def probe():
+        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
+
+    def check(letters):
+        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
+        assert "B" not in letters
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -351,7 +401,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q2_2_statement_c(q2_2_true_statements):
-    assert "C" in {str(s).strip().upper() for s in q2_2_true_statements}
+    import json
+
+    def probe():
+        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
+
+    def check(letters):
+        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
+        assert "C" in letters
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -359,7 +418,16 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q2_2_statement_d(q2_2_true_statements):
-    assert "D" in {str(s).strip().upper() for s in q2_2_true_statements}
+    import json
+
+    def probe():
+        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
+
+    def check(letters):
+        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
+        assert "D" in letters
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -520,12 +588,25 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q3_loss_values(loss, np):
-    thetas = np.array([-1.5, -0.95, -0.27387, 0.5, 1.09046, 2.5])
-    expected = [1e10, 0.938304, -0.178603, 0.0, -1.046721, 1e10]
-    got = np.asarray(loss(thetas.copy()), dtype=float)
-    assert got.shape == (6,)
-    assert np.allclose(got, expected, rtol=1e-5, atol=1e-6)
-    assert [float(loss(float(t))) for t in (-1.5, 2.5)] == [1e10, 1e10]
+    import json
+
+    def probe():
+        thetas = np.array([-1.5, -0.95, -0.27387, 0.5, 1.09046, 2.5])
+        got = np.asarray(loss(thetas.copy()), dtype=float)
+        return {"shape": [int(n) for n in got.shape], "values": got.ravel()[:100].tolist(),
+                "scalars": [float(loss(float(t))) for t in (-1.5, 2.5)]}
+
+    def check(data):
+        assert isinstance(data, dict) and data["shape"] == [6]
+        values = data["values"]
+        assert isinstance(values, list) and len(values) == 6 and all(type(v) is float for v in values)
+        expected = [1e10, 0.938304, -0.178603, 0.0, -1.046721, 1e10]
+        assert np.allclose(values, expected, rtol=1e-5, atol=1e-6)
+        scalars = data["scalars"]
+        assert isinstance(scalars, list) and all(type(v) is float for v in scalars)
+        assert scalars == [1e10, 1e10]
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -533,12 +614,25 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q3_grad_values(grad, np):
-    thetas = np.array([-1.5, -0.95, 0.0, 1.0, 2.5])
-    expected = [-1e10, -1.454569, 1.0, -1.0, 1e10]
-    got = np.asarray(grad(thetas.copy()), dtype=float)
-    assert got.shape == (5,)
-    assert np.allclose(got, expected, rtol=1e-5, atol=1e-6)
-    assert [float(grad(float(t))) for t in (-1.5, 2.5)] == [-1e10, 1e10]
+    import json
+
+    def probe():
+        thetas = np.array([-1.5, -0.95, 0.0, 1.0, 2.5])
+        got = np.asarray(grad(thetas.copy()), dtype=float)
+        return {"shape": [int(n) for n in got.shape], "values": got.ravel()[:100].tolist(),
+                "scalars": [float(grad(float(t))) for t in (-1.5, 2.5)]}
+
+    def check(data):
+        assert isinstance(data, dict) and data["shape"] == [5]
+        values = data["values"]
+        assert isinstance(values, list) and len(values) == 5 and all(type(v) is float for v in values)
+        expected = [-1e10, -1.454569, 1.0, -1.0, 1e10]
+        assert np.allclose(values, expected, rtol=1e-5, atol=1e-6)
+        scalars = data["scalars"]
+        assert isinstance(scalars, list) and all(type(v) is float for v in scalars)
+        assert scalars == [-1e10, 1e10]
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -597,11 +691,19 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q3_sgd_first_step(sgd, np):
-    history = sgd(-0.95, lambda t: t * np.cos(np.pi * t),
-                  lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
-    first = [float(v) for v in history[0]]
-    assert first[0] == 1.0
-    assert np.isclose(first[1], -0.9354543, atol=1e-6)
+    import json
+
+    def probe():
+        history = sgd(-0.95, lambda t: t * np.cos(np.pi * t),
+                      lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
+        return [float(v) for v in history[0]]
+
+    def check(first):
+        assert isinstance(first, list) and len(first) >= 2 and all(type(v) is float for v in first)
+        assert first[0] == 1.0
+        assert np.isclose(first[1], -0.9354543, atol=1e-6)
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -609,13 +711,22 @@ hidden: true
 points: 1.5
 """ # END TEST CONFIG
 def test_q3_sgd_stops_in_local_minimum(sgd, np):
-    history = sgd(-0.95, lambda t: t * np.cos(np.pi * t),
-                  lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
-    assert len(history) == 164
-    last = [float(v) for v in history[-1]]
-    assert last[0] == 164.0
-    assert np.isclose(last[1], -0.27387, atol=1e-4)
-    assert np.isclose(last[2], -0.17860, atol=1e-4)
+    import json
+
+    def probe():
+        history = sgd(-0.95, lambda t: t * np.cos(np.pi * t),
+                      lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
+        return {"length": len(history), "last": [float(v) for v in history[-1]]}
+
+    def check(data):
+        assert isinstance(data, dict) and type(data["length"]) is int and data["length"] == 164
+        last = data["last"]
+        assert isinstance(last, list) and len(last) >= 3 and all(type(v) is float for v in last)
+        assert last[0] == 164.0
+        assert np.isclose(last[1], -0.27387, atol=1e-4)
+        assert np.isclose(last[2], -0.17860, atol=1e-4)
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -623,20 +734,38 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q3_sgd_history_and_callbacks(sgd, np):
-    f = lambda t: t * np.cos(np.pi * t)
-    df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-    calls = []
-    history = sgd(1.5, f, df, learning_rate=0.02, callbacks=[lambda **kw: calls.append(dict(kw))])
-    assert len(calls) == len(history) > 1
-    x = 1.5
-    for i, (entry, call) in enumerate(zip(history, calls), start=1):
-        x = x - 0.02 * df(x)
-        it, hx, hl, hg = (float(v) for v in entry)
-        assert sorted(call) == ["grad", "iter", "loss", "x"]
-        assert it == i and float(call["iter"]) == i
-        assert np.allclose([hx, hl, hg], [x, f(x), df(x)], atol=1e-9)
-        assert np.allclose([float(call["x"]), float(call["loss"]), float(call["grad"])], [hx, hl, hg])
-    assert abs(0.02 * float(history[-2][3])) <= 1e-6 < abs(0.02 * float(history[-3][3]))
+    import json
+
+    def probe():
+        calls = []
+        history = sgd(1.5, lambda t: t * np.cos(np.pi * t),
+                      lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                      learning_rate=0.02, callbacks=[lambda **kw: calls.append(dict(kw))])
+        return {"history_length": len(history), "calls_length": len(calls),
+                "history": [[float(v) for v in entry] for entry in history[:1000]],
+                "calls": [{str(k): float(v) for k, v in call.items()} for call in calls[:1000]]}
+
+    def check(data):
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        assert isinstance(data, dict)
+        history, calls = data["history"], data["calls"]
+        assert isinstance(history, list) and isinstance(calls, list)
+        assert data["history_length"] == len(history) and data["calls_length"] == len(calls)
+        assert len(calls) == len(history) > 1
+        x = 1.5
+        for i, (entry, call) in enumerate(zip(history, calls), start=1):
+            x = x - 0.02 * df(x)
+            assert isinstance(entry, list) and len(entry) == 4 and all(type(v) is float for v in entry)
+            it, hx, hl, hg = entry
+            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "x"]
+            assert all(type(v) is float for v in call.values())
+            assert it == i and call["iter"] == i
+            assert np.allclose([hx, hl, hg], [x, f(x), df(x)], atol=1e-9)
+            assert np.allclose([call["x"], call["loss"], call["grad"]], [hx, hl, hg])
+        assert abs(0.02 * history[-2][3]) <= 1e-6 < abs(0.02 * history[-3][3])
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -644,13 +773,28 @@ hidden: true
 points: 0.5
 """ # END TEST CONFIG
 def test_q3_sgd_respects_max_iter_and_tolerance(sgd, np):
-    f = lambda t: t * np.cos(np.pi * t)
-    df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-    seven = sgd(-0.95, f, df, max_iter=7)
-    assert len(seven) == 7 and np.isclose(float(seven[-1][1]), -0.8240815, atol=1e-6)
-    assert len(sgd(-0.95, f, df, max_iter=0)) == 0
-    one = sgd(-0.95, f, df, converge_tol=1.0)
-    assert len(one) == 1 and np.isclose(float(one[0][1]), -0.9354543, atol=1e-6)
+    import json
+
+    def probe():
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        seven = sgd(-0.95, f, df, max_iter=7)
+        seven = {"length": len(seven), "last_x": float(seven[-1][1])}
+        zero = {"length": len(sgd(-0.95, f, df, max_iter=0))}
+        one = sgd(-0.95, f, df, converge_tol=1.0)
+        one = {"length": len(one), "first_x": float(one[0][1])}
+        return {"seven": seven, "zero": zero, "one": one}
+
+    def check(data):
+        assert isinstance(data, dict)
+        seven, zero, one = data["seven"], data["zero"], data["one"]
+        assert type(seven["length"]) is int and type(seven["last_x"]) is float
+        assert seven["length"] == 7 and np.isclose(seven["last_x"], -0.8240815, atol=1e-6)
+        assert type(zero["length"]) is int and zero["length"] == 0
+        assert type(one["length"]) is int and type(one["first_x"]) is float
+        assert one["length"] == 1 and np.isclose(one["first_x"], -0.9354543, atol=1e-6)
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -712,13 +856,22 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q3_momentum_first_step(sgd_momentum, np):
-    history = sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
-                           lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
-    it, x, momentum = (float(v) for v in history[0][:3])
-    expected_momentum = 0.6 * 1.0 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
-    assert it == 1.0
-    assert np.isclose(momentum, expected_momentum, atol=1e-9)
-    assert np.isclose(x, -0.95 + expected_momentum, atol=1e-9)
+    import json
+
+    def probe():
+        history = sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
+                               lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t))
+        return [float(v) for v in history[0][:3]]
+
+    def check(first):
+        assert isinstance(first, list) and len(first) == 3 and all(type(v) is float for v in first)
+        it, x, momentum = first
+        expected_momentum = 0.6 * 1.0 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
+        assert it == 1.0
+        assert np.isclose(momentum, expected_momentum, atol=1e-9)
+        assert np.isclose(x, -0.95 + expected_momentum, atol=1e-9)
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -726,15 +879,25 @@ hidden: true
 points: 2
 """ # END TEST CONFIG
 def test_q3_momentum_escapes_to_global_minimum(sgd_momentum, np):
-    history = sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
-                           lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
-                           momentum_factor=0.6, initial_momentum=1.0)
-    assert len(history) == 40
-    it, x, _, last_loss, _ = (float(v) for v in history[-1])
-    assert it == 40.0
-    assert np.isclose(x, 1.09046, atol=1e-4)
-    assert np.isclose(last_loss, -1.04672, atol=1e-4)
-    assert not np.isclose(x, -0.2739, atol=0.05), "plain gradient descent's local minimum"
+    import json
+
+    def probe():
+        history = sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
+                               lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                               momentum_factor=0.6, initial_momentum=1.0)
+        return {"length": len(history), "last": [float(v) for v in history[-1]]}
+
+    def check(data):
+        assert isinstance(data, dict) and type(data["length"]) is int and data["length"] == 40
+        last = data["last"]
+        assert isinstance(last, list) and len(last) == 5 and all(type(v) is float for v in last)
+        it, x, _, last_loss, _ = last
+        assert it == 40.0
+        assert np.isclose(x, 1.09046, atol=1e-4)
+        assert np.isclose(last_loss, -1.04672, atol=1e-4)
+        assert not np.isclose(x, -0.2739, atol=0.05), "plain gradient descent's local minimum"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -742,21 +905,39 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q3_momentum_history_and_callbacks(sgd_momentum, np):
-    f = lambda t: t * np.cos(np.pi * t)
-    df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-    calls = []
-    history = sgd_momentum(0.2, f, df, learning_rate=0.02, momentum_factor=0.5, initial_momentum=0.0,
-                           max_iter=25, callbacks=[lambda **kw: calls.append(dict(kw))])
-    assert len(history) == len(calls) == 25
-    x, momentum = 0.2, 0.0
-    for i, (entry, call) in enumerate(zip(history, calls), start=1):
-        momentum = 0.5 * momentum - 0.02 * df(x)
-        x = x + momentum
-        it, hx, hm, hl, hg = (float(v) for v in entry)
-        assert sorted(call) == ["grad", "iter", "loss", "momentum", "x"]
-        assert it == i and float(call["iter"]) == i
-        assert np.allclose([hx, hm, hl, hg], [x, momentum, f(x), df(x)], atol=1e-9)
-        assert np.allclose([float(call[k]) for k in ("x", "momentum", "loss", "grad")], [hx, hm, hl, hg])
+    import json
+
+    def probe():
+        calls = []
+        history = sgd_momentum(0.2, lambda t: t * np.cos(np.pi * t),
+                               lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                               learning_rate=0.02, momentum_factor=0.5, initial_momentum=0.0,
+                               max_iter=25, callbacks=[lambda **kw: calls.append(dict(kw))])
+        return {"history_length": len(history), "calls_length": len(calls),
+                "history": [[float(v) for v in entry] for entry in history[:1000]],
+                "calls": [{str(k): float(v) for k, v in call.items()} for call in calls[:1000]]}
+
+    def check(data):
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        assert isinstance(data, dict)
+        history, calls = data["history"], data["calls"]
+        assert isinstance(history, list) and isinstance(calls, list)
+        assert data["history_length"] == len(history) and data["calls_length"] == len(calls)
+        assert len(history) == len(calls) == 25
+        x, momentum = 0.2, 0.0
+        for i, (entry, call) in enumerate(zip(history, calls), start=1):
+            momentum = 0.5 * momentum - 0.02 * df(x)
+            x = x + momentum
+            assert isinstance(entry, list) and len(entry) == 5 and all(type(v) is float for v in entry)
+            it, hx, hm, hl, hg = entry
+            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "momentum", "x"]
+            assert all(type(v) is float for v in call.values())
+            assert it == i and call["iter"] == i
+            assert np.allclose([hx, hm, hl, hg], [x, momentum, f(x), df(x)], atol=1e-9)
+            assert np.allclose([call[k] for k in ("x", "momentum", "loss", "grad")], [hx, hm, hl, hg])
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -830,7 +1011,16 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q3_stuck_answer(q3_gd_gets_stuck):
-    assert type(q3_gd_gets_stuck) is bool and q3_gd_gets_stuck is True
+    import json
+
+    def probe():
+        return {"type": type(q3_gd_gets_stuck).__name__,
+                "value": q3_gd_gets_stuck if isinstance(q3_gd_gets_stuck, bool) else None}
+
+    def check(answer):
+        assert isinstance(answer, dict) and answer["type"] == "bool" and answer["value"] is True
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -943,15 +1133,43 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_read_data_values(read_data, np):
-    import skimage.io
-    img, gt = read_data("data/img-001.jpg", "data/img-001-gt.png")
-    img, gt = np.asarray(img, dtype=float), np.asarray(gt, dtype=float)
-    page = skimage.io.imread("data/img-001.jpg").astype(float) / 255
-    truth = skimage.io.imread("data/img-001-gt.png") > 0
-    assert img.shape == (1600, 1210, 1) and gt.shape == (1600, 1210)
-    assert np.allclose(img[..., 0], page, atol=1e-6)
-    assert set(np.unique(gt)) == {0.0, 1.0}
-    assert np.array_equal(gt == 1, truth)
+    import json
+
+    def probe():
+        import hashlib
+        img, gt = read_data("data/img-001.jpg", "data/img-001-gt.png")
+        img, gt = np.asarray(img, dtype=float), np.asarray(gt, dtype=float)
+        levels = np.round(img * 255)  # a correct img holds the JPEG's 8-bit levels / 255
+        gt_values = np.unique(gt)
+        return {
+            "img_shape": [int(n) for n in img.shape],
+            "gt_shape": [int(n) for n in gt.shape],
+            "img_level_range": [float(levels.min()), float(levels.max())],
+            "img_levels_sha256": hashlib.sha256(
+                np.ascontiguousarray(levels.astype(np.uint8)).tobytes()).hexdigest(),
+            # the old np.allclose(img, levels / 255, atol=1e-6) (rtol=1e-5) as one number: <= 1e-6
+            "img_deviation": float(np.max(np.abs(img - levels / 255) - 1e-5 * np.abs(levels / 255))),
+            "gt_value_count": int(gt_values.size),
+            "gt_values": [float(v) for v in gt_values[:3]],
+            "gt_is_one_sha256": hashlib.sha256(np.ascontiguousarray(gt == 1).tobytes()).hexdigest(),
+        }
+
+    def check(data):
+        import hashlib
+        import skimage.io
+        page = skimage.io.imread("data/img-001.jpg")
+        truth = skimage.io.imread("data/img-001-gt.png") > 0
+        assert isinstance(data, dict)
+        assert data["img_shape"] == [1600, 1210, 1] and data["gt_shape"] == [1600, 1210]
+        low, high = data["img_level_range"]
+        assert type(low) is float and type(high) is float and 0 <= low <= high <= 255
+        assert data["img_levels_sha256"] == hashlib.sha256(
+            np.ascontiguousarray(page.astype(np.uint8)).tobytes()).hexdigest()
+        assert type(data["img_deviation"]) is float and data["img_deviation"] <= 1e-6
+        assert data["gt_value_count"] == 2 and data["gt_values"] == [0.0, 1.0]
+        assert data["gt_is_one_sha256"] == hashlib.sha256(np.ascontiguousarray(truth).tobytes()).hexdigest()
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -1018,17 +1236,29 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_patches_edge_rule_and_order(get_images, np):
-    page = np.arange(46 * 31, dtype=float).reshape(46, 31, 1)
-    truth = np.ones((46, 31))
-    X, y = get_images(page, truth, 15, 15, 0.1)
-    X = np.asarray(X, dtype=float)
-    # rows start at 0, 15, 30 (30 + 15 < 46) and columns at 0, 15 (15 + 15 < 31, 30 + 15 > 31)
-    assert X.shape == (6, 15, 15, 1)
-    starts = [(0, 0), (0, 15), (15, 0), (15, 15), (30, 0), (30, 15)]
-    for patch, (top, left) in zip(X, starts):
-        assert np.array_equal(patch, page[top:top + 15, left:left + 15])
-    X_exact, _ = get_images(np.zeros((45, 45, 1)), np.ones((45, 45)), 15, 15, 0.1)
-    assert np.shape(X_exact)[0] == 4, "a patch ending exactly on the edge is not taken"
+    import json
+
+    def probe():
+        page = np.arange(46 * 31, dtype=float).reshape(46, 31, 1)
+        X, y = get_images(page, np.ones((46, 31)), 15, 15, 0.1)
+        X = np.asarray(X, dtype=float)
+        X_exact, _ = get_images(np.zeros((45, 45, 1)), np.ones((45, 45)), 15, 15, 0.1)
+        return {"shape": [int(n) for n in X.shape], "patches": X.tolist() if X.size <= 10_000 else None,
+                "exact_count": int(np.shape(X_exact)[0])}
+
+    def check(data):
+        assert isinstance(data, dict) and data["shape"] == [6, 15, 15, 1]
+        X = np.array(data["patches"])
+        assert X.dtype.kind == "f" and X.shape == (6, 15, 15, 1)
+        # rows start at 0, 15, 30 (30 + 15 < 46) and columns at 0, 15 (15 + 15 < 31, 30 + 15 > 31)
+        page = np.arange(46 * 31, dtype=float).reshape(46, 31, 1)
+        starts = [(0, 0), (0, 15), (15, 0), (15, 15), (30, 0), (30, 15)]
+        for patch, (top, left) in zip(X, starts):
+            assert np.array_equal(patch, page[top:top + 15, left:left + 15])
+        assert type(data["exact_count"]) is int
+        assert data["exact_count"] == 4, "a patch ending exactly on the edge is not taken"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1036,12 +1266,21 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_patches_threshold_boundary(get_images, np):
-    truth = np.ones((16, 61))
-    truth[0:10, 0:2] = 0       # patch 0: 20/100 = 0.2 -> exactly thresh -> 0
-    truth[0:3, 10:17] = 0      # patch 1: 21/100 > 0.2 -> 1
-    truth[:, 20:30] = 0        # patch 2: all separator -> 1
-    X, y = get_images(np.zeros((16, 61, 1)), truth, 10, 10, 0.2)
-    assert [int(v) for v in np.asarray(y, dtype=float)] == [0, 1, 1, 0, 0, 0]
+    import json
+
+    def probe():
+        truth = np.ones((16, 61))
+        truth[0:10, 0:2] = 0       # patch 0: 20/100 = 0.2 -> exactly thresh -> 0
+        truth[0:3, 10:17] = 0      # patch 1: 21/100 > 0.2 -> 1
+        truth[:, 20:30] = 0        # patch 2: all separator -> 1
+        X, y = get_images(np.zeros((16, 61, 1)), truth, 10, 10, 0.2)
+        return [int(v) for v in np.asarray(y, dtype=float)[:1000]]
+
+    def check(labels):
+        assert isinstance(labels, list) and all(type(v) is int for v in labels)
+        assert labels == [0, 1, 1, 0, 0, 0]
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1049,15 +1288,33 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_patches_on_the_page(get_images, np):
-    import skimage.io
-    page = skimage.io.imread("data/img-001.jpg").astype(float)[..., None] / 255
-    truth = (skimage.io.imread("data/img-001-gt.png") > 0).astype(float)
-    X, y = get_images(page, truth, 15, 15, 0.1)
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    tiles = (truth[:1590, :1200] == 0).reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel()
-    assert X.shape == (8480, 15, 15, 1) and y.shape == (8480,)
-    assert np.array_equal(y, (tiles > 0.1).astype(float))
-    assert np.array_equal(X[81], page[15:30, 15:30]) and np.array_equal(X[-1], page[1575:1590, 1185:1200])
+    import json
+
+    def probe():
+        import skimage.io
+        page = skimage.io.imread("data/img-001.jpg").astype(float)[..., None] / 255
+        truth = (skimage.io.imread("data/img-001-gt.png") > 0).astype(float)
+        X, y = get_images(page, truth, 15, 15, 0.1)
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        return {"X_shape": [int(n) for n in X.shape], "y_shape": [int(n) for n in y.shape],
+                "y": y.ravel()[:10_000].tolist(),
+                "X_81": np.asarray(X[81]).ravel()[:1000].tolist(),
+                "X_last": np.asarray(X[-1]).ravel()[:1000].tolist()}
+
+    def check(data):
+        import skimage.io
+        page = skimage.io.imread("data/img-001.jpg").astype(float)[..., None] / 255
+        truth = (skimage.io.imread("data/img-001-gt.png") > 0).astype(float)
+        tiles = (truth[:1590, :1200] == 0).reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel()
+        assert isinstance(data, dict)
+        assert data["X_shape"] == [8480, 15, 15, 1] and data["y_shape"] == [8480]
+        y, first, last = np.array(data["y"]), np.array(data["X_81"]), np.array(data["X_last"])
+        assert y.dtype.kind == first.dtype.kind == last.dtype.kind == "f"
+        assert np.array_equal(y, (tiles > 0.1).astype(float))
+        assert np.array_equal(first, page[15:30, 15:30].ravel())
+        assert np.array_equal(last, page[1575:1590, 1185:1200].ravel())
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -1127,15 +1384,31 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_balance_counts(balance, np):
-    rng = np.random.default_rng(7)
-    y = (rng.random(300) < 0.1).astype(int)
-    X = rng.random((300, 3, 3, 1))
-    X_new, y_new = balance(X, y)
-    y_new = np.asarray(y_new, dtype=float)
-    assert np.asarray(X_new, dtype=float).shape == (2 * int(y.sum()), 3, 3, 1)
-    assert int((y_new == 1).sum()) == int((y_new == 0).sum()) == int(y.sum())
-    X_major, y_major = balance(X, 1 - y)
-    assert len(np.asarray(y_major, dtype=float)) == 2 * int(y.sum()), "the minority may be label 0"
+    import json
+
+    def probe():
+        rng = np.random.default_rng(7)
+        y = (rng.random(300) < 0.1).astype(int)
+        X = rng.random((300, 3, 3, 1))
+        X_new, y_new = balance(X, y)
+        y_new = np.asarray(y_new, dtype=float)
+        counts = {"X_shape": [int(n) for n in np.asarray(X_new, dtype=float).shape],
+                  "ones": int((y_new == 1).sum()), "zeros": int((y_new == 0).sum())}
+        X_major, y_major = balance(X, 1 - y)
+        return {"counts": counts, "major_length": len(np.asarray(y_major, dtype=float))}
+
+    def check(data):
+        rng = np.random.default_rng(7)
+        minority = int((rng.random(300) < 0.1).sum())
+        assert isinstance(data, dict) and isinstance(data["counts"], dict)
+        counts = data["counts"]
+        assert counts["X_shape"] == [2 * minority, 3, 3, 1]
+        assert type(counts["ones"]) is int and type(counts["zeros"]) is int
+        assert counts["ones"] == counts["zeros"] == minority
+        assert type(data["major_length"]) is int
+        assert data["major_length"] == 2 * minority, "the minority may be label 0"
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1143,17 +1416,32 @@ hidden: true
 points: 1
 """ # END TEST CONFIG
 def test_q4_balance_keeps_samples_and_labels(balance, np):
-    rng = np.random.default_rng(11)
-    y = (rng.random(400) < 0.15).astype(int)
-    X = rng.random((400, 2, 2, 1))
-    X_new, y_new = balance(X, y)
-    X_new, y_new = np.asarray(X_new, dtype=float), np.asarray(y_new, dtype=float)
-    index = {X[i].tobytes(): i for i in range(len(X))}
-    sources = [index.get(x.tobytes()) for x in X_new]
-    assert None not in sources, "every returned patch must come from the input"
-    assert len(set(sources)) == len(sources), "no patch may be returned twice"
-    assert all(float(y[i]) == label for i, label in zip(sources, y_new)), "labels must stay with their patch"
-    assert set(np.flatnonzero(y == 1)) <= set(sources), "all minority patches are kept"
+    import json
+
+    def probe():
+        rng = np.random.default_rng(11)
+        y = (rng.random(400) < 0.15).astype(int)
+        X = rng.random((400, 2, 2, 1))
+        X_new, y_new = balance(X, y)
+        X_new, y_new = np.asarray(X_new, dtype=float), np.asarray(y_new, dtype=float)
+        return {"X_new": X_new.tolist() if X_new.size <= 10_000 else None,
+                "y_new": y_new[:10_000].tolist() if y_new[:10_000].size <= 10_000 else None}
+
+    def check(data):
+        rng = np.random.default_rng(11)
+        y = (rng.random(400) < 0.15).astype(int)
+        X = rng.random((400, 2, 2, 1))
+        assert isinstance(data, dict)
+        X_new, y_new = np.array(data["X_new"]), np.array(data["y_new"])
+        assert X_new.dtype.kind == "f" and y_new.dtype.kind == "f"
+        index = {X[i].tobytes(): i for i in range(len(X))}
+        sources = [index.get(x.tobytes()) for x in X_new]
+        assert None not in sources, "every returned patch must come from the input"
+        assert len(set(sources)) == len(sources), "no patch may be returned twice"
+        assert all(float(y[i]) == label for i, label in zip(sources, y_new)), "labels must stay with their patch"
+        assert set(np.flatnonzero(y == 1)) <= set(sources), "all minority patches are kept"
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -1241,21 +1529,30 @@ points: 1
 """ # END TEST CONFIG
 def test_q4_net_architecture(get_net):
     import json
-    config = json.loads(get_net('glorot_uniform', 'zeros').to_json())["config"]
-    layers = [(layer["class_name"], layer["config"]) for layer in config["layers"]
-              if layer["class_name"] != "InputLayer"]
-    kinds = [kind for kind, _ in layers]
-    assert kinds == ["Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"], kinds
-    conv1, conv2, pool, _, dense1, dropout, dense2 = (cfg for _, cfg in layers)
-    assert [conv1["filters"], conv2["filters"]] == [64, 128]
-    assert [list(conv1["kernel_size"]), list(conv2["kernel_size"])] == [[3, 3], [3, 3]]
-    assert list(pool["pool_size"]) == [2, 2]
-    assert [dense1["units"], dense2["units"]] == [128, 1]
-    assert float(dropout["rate"]) == 0.1
-    activations = [cfg["activation"] for cfg in (conv1, conv2, dense1, dense2)]
-    assert activations == ["relu", "relu", "relu", "sigmoid"], activations
-    shape = config["layers"][0]["config"].get("batch_shape") or config["layers"][0]["config"].get("batch_input_shape")
-    assert list(shape) == [None, 15, 15, 1]
+
+    def probe():
+        import json
+        return json.loads(get_net('glorot_uniform', 'zeros').to_json())
+
+    def check(model):
+        assert isinstance(model, dict)
+        config = model["config"]
+        layers = [(layer["class_name"], layer["config"]) for layer in config["layers"]
+                  if layer["class_name"] != "InputLayer"]
+        kinds = [kind for kind, _ in layers]
+        assert kinds == ["Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"], kinds
+        conv1, conv2, pool, _, dense1, dropout, dense2 = (cfg for _, cfg in layers)
+        assert [conv1["filters"], conv2["filters"]] == [64, 128]
+        assert [list(conv1["kernel_size"]), list(conv2["kernel_size"])] == [[3, 3], [3, 3]]
+        assert list(pool["pool_size"]) == [2, 2]
+        assert [dense1["units"], dense2["units"]] == [128, 1]
+        assert float(dropout["rate"]) == 0.1
+        activations = [cfg["activation"] for cfg in (conv1, conv2, dense1, dense2)]
+        assert activations == ["relu", "relu", "relu", "sigmoid"], activations
+        shape = config["layers"][0]["config"].get("batch_shape") or config["layers"][0]["config"].get("batch_input_shape")
+        assert list(shape) == [None, 15, 15, 1]
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1264,12 +1561,22 @@ points: 1
 """ # END TEST CONFIG
 def test_q4_net_initializers(get_net):
     import json
-    for weight_init, expected in (('glorot_uniform', 'GlorotUniform'), ('random_uniform', 'RandomUniform')):
-        config = json.loads(get_net(weight_init, 'zeros').to_json())["config"]
-        weighted = [layer["config"] for layer in config["layers"] if layer["class_name"] in ("Conv2D", "Dense")]
-        assert len(weighted) == 4
-        assert [cfg["kernel_initializer"]["class_name"] for cfg in weighted] == [expected] * 4
-        assert [cfg["bias_initializer"]["class_name"] for cfg in weighted] == ["Zeros"] * 4
+
+    def probe():
+        import json
+        return [json.loads(get_net(weight_init, 'zeros').to_json())
+                for weight_init in ('glorot_uniform', 'random_uniform')]
+
+    def check(models):
+        assert isinstance(models, list) and len(models) == 2
+        for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
+            config = model["config"]
+            weighted = [layer["config"] for layer in config["layers"] if layer["class_name"] in ("Conv2D", "Dense")]
+            assert len(weighted) == 4
+            assert [cfg["kernel_initializer"]["class_name"] for cfg in weighted] == [expected] * 4
+            assert [cfg["bias_initializer"]["class_name"] for cfg in weighted] == ["Zeros"] * 4
+
+    check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1278,19 +1585,30 @@ points: 1
 """ # END TEST CONFIG
 def test_q4_net_batch_norm_and_compile(get_net, get_compiled_model):
     import json
-    config = json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json())["config"]
-    kinds = [layer["class_name"] for layer in config["layers"] if layer["class_name"] != "InputLayer"]
-    assert kinds == ["Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization", "MaxPooling2D",
-                     "Flatten", "Dense", "BatchNormalization", "Dropout", "Dense", "BatchNormalization",
-                     "Activation"], kinds
-    momenta = [float(layer["config"]["momentum"]) for layer in config["layers"]
-               if layer["class_name"] == "BatchNormalization"]
-    assert momenta == [0.7] * 4
-    model = get_compiled_model('rmsprop', weight_init='random_uniform')
-    assert type(model.optimizer).__name__ == "RMSprop"
-    assert str(getattr(model.loss, "name", model.loss)) == "binary_crossentropy"
-    weighted = [layer for layer in json.loads(model.to_json())["config"]["layers"] if layer["class_name"] == "Dense"]
-    assert weighted[0]["config"]["kernel_initializer"]["class_name"] == "RandomUniform"
+
+    def probe():
+        import json
+        batch_norm = json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json())
+        model = get_compiled_model('rmsprop', weight_init='random_uniform')
+        return {"batch_norm": batch_norm, "optimizer": type(model.optimizer).__name__,
+                "loss": str(getattr(model.loss, "name", model.loss)), "compiled": json.loads(model.to_json())}
+
+    def check(data):
+        assert isinstance(data, dict)
+        config = data["batch_norm"]["config"]
+        kinds = [layer["class_name"] for layer in config["layers"] if layer["class_name"] != "InputLayer"]
+        assert kinds == ["Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization", "MaxPooling2D",
+                         "Flatten", "Dense", "BatchNormalization", "Dropout", "Dense", "BatchNormalization",
+                         "Activation"], kinds
+        momenta = [float(layer["config"]["momentum"]) for layer in config["layers"]
+                   if layer["class_name"] == "BatchNormalization"]
+        assert momenta == [0.7] * 4
+        assert data["optimizer"] == "RMSprop"
+        assert data["loss"] == "binary_crossentropy"
+        weighted = [layer for layer in data["compiled"]["config"]["layers"] if layer["class_name"] == "Dense"]
+        assert weighted[0]["config"]["kernel_initializer"]["class_name"] == "RandomUniform"
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS
@@ -1306,7 +1624,7 @@ def test_q4_net_batch_norm_and_compile(get_net, get_compiled_model):
 # **Question 4.0 (e).** No code to write here: the autograder trains *your* `get_net('glorot_uniform',
 # 'zeros')` with Adam for 14 epochs (batch size 32, fixed seeds) on the balanced training split of this
 # page and requires a **balanced accuracy of at least 0.90** on the test split (plain accuracy would
-# reward a model that never finds a separator). The reference network reaches about 0.94.
+# reward a model that never finds a separator). The reference network reaches about 0.97.
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1317,27 +1635,93 @@ hidden: true
 points: 4
 """ # END TEST CONFIG
 def test_q4_quality_balanced_accuracy(get_net, np):
-    import keras
-    import skimage.io
-    from sklearn.model_selection import train_test_split
-    page = skimage.io.imread("data/img-001.jpg").astype("float32")[..., None] / 255
-    separators = skimage.io.imread("data/img-001-gt.png") == 0
-    patches = page[:1590, :1200].reshape(106, 15, 80, 15, 1).swapaxes(1, 2).reshape(-1, 15, 15, 1)
-    labels = (separators[:1590, :1200].reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel() > 0.1).astype("float32")
-    X_tr, X_te, y_tr, y_te = train_test_split(patches, labels, test_size=0.2, random_state=0)
-    rng = np.random.default_rng(0)
-    positives, negatives = np.flatnonzero(y_tr == 1), np.flatnonzero(y_tr == 0)
-    n = min(len(positives), len(negatives))
-    keep = rng.permutation(np.concatenate([rng.choice(positives, n, replace=False),
-                                           rng.choice(negatives, n, replace=False)]))
-    keras.utils.set_random_seed(0)
-    model = get_net('glorot_uniform', 'zeros')
-    model.compile(loss='binary_crossentropy', optimizer='adam')
-    model.fit(X_tr[keep], y_tr[keep], epochs=14, batch_size=32, verbose=0, shuffle=True)
-    predicted = np.asarray(model.predict(X_te, batch_size=256, verbose=0), dtype=float).reshape(-1) > 0.5
-    truth = y_te == 1
-    balanced_accuracy = (float(np.mean(predicted[truth])) + float(np.mean(~predicted[~truth]))) / 2
-    assert balanced_accuracy >= 0.90, f"balanced accuracy {balanced_accuracy:.3f} < 0.90"
+    import json
+
+    def probe():
+        return get_net('glorot_uniform', 'zeros').to_json()
+
+    def check(text):
+        # rebuilds the student's architecture from its JSON (built-in Keras layers only), trains it
+        # on the balanced training split of the page and scores it on the test split
+        import json
+        import keras
+        import skimage.io
+        from sklearn.model_selection import train_test_split
+        assert isinstance(text, str) and len(text) < 200_000, "get_net(...).to_json() must be a short JSON string"
+        model = json.loads(text)
+        assert isinstance(model, dict) and model.get("class_name") == "Sequential", "not a keras.Sequential"
+        assert model.get("module") == "keras" and model.get("registered_name") in (None, "Sequential")
+        model = {key: model[key] for key in ("module", "class_name", "config", "registered_name") if key in model}
+        layers = model["config"]["layers"]
+        assert isinstance(layers, list) and 0 < len(layers) <= 20, "at most 20 layers"
+        allowed = {"InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout",
+                   "BatchNormalization", "Activation"}
+        for layer in layers:
+            assert isinstance(layer, dict) and isinstance(layer.get("config"), dict)
+            assert layer.get("module") == "keras.layers" and layer.get("class_name") in allowed, \
+                f"layer {layer.get('module')}.{layer.get('class_name')} is not allowed"
+            assert layer.get("registered_name") in (None, layer["class_name"])
+            for key in ("filters", "units"):
+                if key in layer["config"]:
+                    assert type(layer["config"][key]) is int and 0 < layer["config"][key] <= 1024, key
+            if "kernel_size" in layer["config"]:
+                sizes = layer["config"]["kernel_size"]
+                sizes = sizes if isinstance(sizes, list) else [sizes]
+                assert all(type(s) is int and 0 < s <= 15 for s in sizes), "kernel size"
+        nested_modules = {"keras.initializers", "keras.regularizers", "keras.constraints", "keras.activations"}
+
+        def walk(node, depth=0):
+            # nested objects: only Keras initializers, regularizers, constraints, activations, dtypes
+            assert depth < 20
+            if isinstance(node, dict):
+                assert all(isinstance(key, str) for key in node)
+                if any(key in node for key in ("module", "class_name", "registered_name")):
+                    module, class_name = node.get("module"), node.get("class_name")
+                    assert isinstance(class_name, str) and node.get("registered_name") in (None, class_name)
+                    assert module in nested_modules or (module == "keras" and class_name == "DTypePolicy"), \
+                        f"{module}.{class_name} is not allowed"
+                for value in node.values():
+                    walk(value, depth + 1)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value, depth + 1)
+            else:
+                assert node is None or type(node) in (str, int, float, bool)
+                assert not isinstance(node, str) or len(node) <= 100
+
+        for layer in layers:
+            for key, value in layer.items():
+                if key not in ("module", "class_name", "registered_name"):
+                    walk(value)
+        for key, value in model["config"].items():
+            if key != "layers":
+                walk(value)
+        keras.utils.set_random_seed(0)  # as before: seeded, then the network is built
+        model = keras.saving.deserialize_keras_object(model, safe_mode=True)
+        assert isinstance(model, keras.Sequential)
+        if not model.built:
+            model.build((None, 15, 15, 1))
+        assert model.count_params() <= 3_000_000, f"{model.count_params()} parameters (at most 3,000,000)"
+        assert tuple(model.output_shape) == (None, 1), f"output shape is {model.output_shape}"
+
+        page = skimage.io.imread("data/img-001.jpg").astype("float32")[..., None] / 255
+        separators = skimage.io.imread("data/img-001-gt.png") == 0
+        patches = page[:1590, :1200].reshape(106, 15, 80, 15, 1).swapaxes(1, 2).reshape(-1, 15, 15, 1)
+        labels = (separators[:1590, :1200].reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel() > 0.1).astype("float32")
+        X_tr, X_te, y_tr, y_te = train_test_split(patches, labels, test_size=0.2, random_state=0)
+        rng = np.random.default_rng(0)
+        positives, negatives = np.flatnonzero(y_tr == 1), np.flatnonzero(y_tr == 0)
+        n = min(len(positives), len(negatives))
+        keep = rng.permutation(np.concatenate([rng.choice(positives, n, replace=False),
+                                               rng.choice(negatives, n, replace=False)]))
+        model.compile(loss='binary_crossentropy', optimizer='adam')
+        model.fit(X_tr[keep], y_tr[keep], epochs=14, batch_size=32, verbose=0, shuffle=True)
+        predicted = np.asarray(model.predict(X_te, batch_size=256, verbose=0), dtype=float).reshape(-1) > 0.5
+        truth = y_te == 1
+        balanced_accuracy = (float(np.mean(predicted[truth])) + float(np.mean(~predicted[~truth]))) / 2
+        assert balanced_accuracy >= 0.90, f"balanced accuracy {balanced_accuracy:.3f} < 0.90"
+
+    check(json.loads(json.dumps(probe())))
 
 # %% [raw]
 # # END TESTS

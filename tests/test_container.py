@@ -1,5 +1,6 @@
-"""The container backend enforces its limits: each probe notebook earns q3_stuck's one point only
-when the limit held inside the container, so the score itself says what the student's code could do.
+"""The container backend enforces its limits: each sample notebook earns q3_stuck's one point only
+when the limit held inside the student's container, so the score itself says what the student's
+code could do. (Hostile submissions of every attack class: test_hostile.py.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from optgrade.container import Limits, docker_available, docker_environment, grade_in_container
+from optgrade.container import STUDENT_UID, Limits, docker_available, docker_environment, grade_in_container
+from optgrade.hardened import Bundle
+from optgrade.project import Project
 from optgrade.results import CRASHED, GRADED, TIMEOUT
 
 pytestmark = pytest.mark.slow
@@ -34,7 +37,7 @@ def probe(tmp_path, code: str, name: str, limits: Limits = Limits(timeout=180)):
     notebook.cells.insert(0, nbformat.v4.new_code_cell('import otter\ngrader = otter.Notebook("a5_optimization.ipynb")'))
     path = tmp_path / f"{name}.ipynb"
     nbformat.write(notebook, path)
-    return grade_in_container(path, name=name, limits=limits)
+    return grade_in_container(path, name=name, bundle=Bundle.of(Project(ROOT)), limits=limits)
 
 
 def stuck_point(result) -> float:
@@ -62,8 +65,11 @@ def test_student_code_runs_unprivileged_on_a_read_only_system(tmp_path):
         "        return True\n"
         "    except OSError:\n"
         "        return False\n"
-        "q3_gd_gets_stuck = (os.getuid() != 0 and not writable('/opt/grader')\n"
-        "                    and not writable('/opt/autograder-source') and not writable('/usr'))\n"), "privileges")
+        "hidden = [p for p in ('/checks/checks.py', '/autograder', '/opt/autograder-source')\n"
+        "          if os.path.exists(p)]\n"
+        f"q3_gd_gets_stuck = (os.getuid() == {STUDENT_UID} and not hidden and not writable('/opt/grader')\n"
+        "                    and not writable('/opt/optgrade') and not writable('/assignment')\n"
+        "                    and not writable('/usr') and writable('/work'))\n"), "privileges")
     assert stuck_point(result) == 1
 
 

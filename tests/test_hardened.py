@@ -90,9 +90,9 @@ def test_the_student_side_never_gets_checks_or_hidden_data(project, tmp_path):
     bundle.stage_probes(tmp_path / "probes")
     assert [p.name for p in (tmp_path / "probes").iterdir()] == ["probes.py"]
     public = {p.name for p in project.assignment_dir.rglob("*")}
-    assert "checks.py" not in public and not any(name.startswith("img-002") for name in public)
+    assert "checks.py" not in public and "probes.py" not in public
     bundle.stage_checker(tmp_path / "checks")
-    assert (tmp_path / "checks" / "data" / "img-002.jpg").is_file()
+    assert sorted(p.name for p in (tmp_path / "checks").iterdir()) == ["checks.py", "data", "lr.png"]
 
 
 def records(*events: dict) -> io.StringIO:

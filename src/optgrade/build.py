@@ -5,8 +5,10 @@ The steps, in order:
 2. execute it (skipping `otter_ignore` experiment cells) in a staging folder, which also draws `lr.png`;
 3. run Otter Assign on it;
 4. copy Otter's outputs to stable paths (no timestamps, byte-for-byte reproducible zip);
-5. grade the reference solution and the blank template with the built zip and fail loudly unless the
-   reference gets every autograded point and the template none.
+5. cut every hidden test into its probe and its check for the hardened grader (autograder/hardened/);
+6. grade the reference solution and the blank template both ways, with Otter (`otter run` on the
+   zip) and with the probes and checks, and fail loudly unless the reference gets every autograded
+   point and the template none each time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from .errors import BuildError
+from .hardened import write_bundle
 from .project import NOTEBOOK_NAME, Project
 from .results import SubmissionResult
 
@@ -137,22 +140,33 @@ def publish(project: Project, workdir: Path, dist: Path) -> None:
     normalize_zip(zips[0], project.autograder_zip)
 
 
+def _problems(how: str, reference: SubmissionResult, blank: SubmissionResult) -> list[str]:
+    problems = []
+    if reference.status != "graded" or reference.earned != reference.possible:
+        lost = {q: s for q, s in reference.scores.items() if s.earned < s.possible}
+        problems.append(f"{how}: the reference scored {reference.earned}/{reference.possible} "
+                        f"({reference.status}); lost points in {sorted(lost) or 'grading'}: "
+                        f"{reference.message}")
+    if blank.status != "graded" or blank.earned != 0:
+        problems.append(f"{how}: the blank template scored {blank.earned} ({blank.status}), expected 0")
+    return problems
+
+
 def verify(project: Project, *, timeout: float) -> tuple[SubmissionResult, SubmissionResult]:
-    """Grade the reference and the blank template with the built zip; both must come out exactly."""
-    from .runner import grade_with_otter
+    """Grade the reference and the blank template with Otter and with the probes and checks."""
+    from .hardened import Bundle
+    from .runner import grade_with_otter, probe_and_check_locally
 
     reference = grade_with_otter(project.reference_notebook, autograder_zip=project.autograder_zip,
                                  timeout=timeout, name="reference")
     blank = grade_with_otter(project.student_notebook, autograder_zip=project.autograder_zip,
                              timeout=timeout, name="blank template")
-    problems = []
-    if reference.status != "graded" or reference.earned != reference.possible:
-        lost = {q: s for q, s in reference.scores.items() if s.earned < s.possible}
-        problems.append(f"the reference scored {reference.earned}/{reference.possible} "
-                        f"({reference.status}); lost points in {sorted(lost) or 'grading'}: "
-                        f"{reference.message}")
-    if blank.status != "graded" or blank.earned != 0:
-        problems.append(f"the blank template scored {blank.earned} ({blank.status}), expected 0")
+    problems = _problems("otter run", reference, blank)
+    bundle = Bundle.of(project)
+    split = [probe_and_check_locally(notebook, bundle=bundle, timeout=timeout, name=name)
+             for notebook, name in ((project.reference_notebook, "reference"),
+                                    (project.student_notebook, "blank template"))]
+    problems += _problems("probes and checks", *split)
     if problems:
         raise BuildError("\n".join(problems))
     return reference, blank
@@ -168,6 +182,7 @@ def build_assignment(*, project: Project, check: bool = True, timeout: float = 6
         execute_master(master, workdir)
         run_otter_assign(staged, dist)
         publish(project, workdir, dist)
+    write_bundle(project.autograder_zip, project.hardened_dir)
     reference = blank = None
     if check:
         reference, blank = verify(project, timeout=timeout)

@@ -1,7 +1,7 @@
 """The hardened (container) backend: two fresh containers per submission, see README "Security model".
 
 1. probe: the student's notebook runs as the unprivileged student user, with only the public
-   files and the probes; no hidden test, reference value or hidden page is in that container. Its
+   files and the probes; no hidden test or reference value is in that container. Its
    only way out is its stdout pipe (JSON lines, capped), read by us after nothing of it is left
    running: the container ends when its runner does, and we `docker kill` it at the timeout.
 2. check: a container the student's code never ran in reads those lines as plain JSON on stdin

@@ -200,7 +200,7 @@ class Bundle:
         return frozenset(lines)
 
     def stage_checker(self, target: Path) -> None:
-        """checks.py and the grading data (the zip's files/, including pages students never get)."""
+        """checks.py and the grading data (the zip's files/)."""
         import shutil
 
         target.mkdir(parents=True, exist_ok=True)
