@@ -101,3 +101,29 @@ def test_timeout_kills_and_removes_the_container(tmp_path):
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "name=optgrade-"], capture_output=True,
                           text=True, env=docker_environment()).stdout.split()
     assert left == [], f"containers left behind: {left}"
+
+
+def test_interrupting_a_batch_stops_its_containers_and_still_writes_the_grades(tmp_path):
+    """Killing `docker run` does not stop a container, so SIGTERM to optgrade must remove them."""
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "optgrade"), "grade", str(ROOT / "examples" / "submissions" / "infinite-loop.ipynb"),
+         "-o", str(out), "--backend", "docker", "--timeout", "600", "--no-progress"],
+        cwd=ROOT, env=docker_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not subprocess.run(
+            ["docker", "ps", "-q", "--filter", "name=optgrade-"], capture_output=True, text=True,
+            env=docker_environment()).stdout.strip():
+        time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    process.communicate(timeout=120)
+    assert time.monotonic() - started < 60 and process.returncode != 0
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "name=optgrade-"], capture_output=True, text=True,
+                          env=docker_environment()).stdout.split()
+    assert left == [], f"containers left behind: {left}"
+    assert (out / "final_grades.csv").is_file()

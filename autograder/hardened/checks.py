@@ -194,9 +194,16 @@ def test_q3_grad_values(data):
 def test_q3_momentum_first_step(data):
     import numpy as np
 
-    def check(first):
-        assert isinstance(first, list) and len(first) == 3 and all((type(v) is float for v in first))
-        it, x, momentum = first
+    def check(rows):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        assert isinstance(rows, list) and rows
+        x, m = (-0.95, 1.0)
+        for row in rows:
+            assert isinstance(row, list) and len(row) == 3 and all((type(v) is float for v in row))
+            m = 0.6 * m - 0.01 * df(x)
+            assert np.isclose(row[2], m, atol=1e-06) and np.isclose(row[1], x + m, atol=1e-06)
+            x, m = (row[1], row[2])
+        it, x, momentum = rows[0]
         expected_momentum = 0.6 * 1.0 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
         assert it == 1.0
         assert np.isclose(momentum, expected_momentum, atol=1e-09)
@@ -208,9 +215,17 @@ def test_q3_momentum_escapes_to_global_minimum(data):
     import numpy as np
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data['length']) is int and (data['length'] == 40)
-        last = data['last']
-        assert isinstance(last, list) and len(last) == 5 and all((type(v) is float for v in last))
+        rows = data['rows']
+        assert isinstance(rows, list) and len(rows) == 40
+        x, m = (-0.95, 1.0)
+        for row in rows:
+            assert isinstance(row, list) and len(row) == 5 and all((type(v) is float for v in row))
+            m = 0.6 * m - 0.01 * df(x)
+            assert np.isclose(row[2], m, atol=1e-06) and np.isclose(row[1], x + m, atol=1e-06)
+            x, m = (row[1], row[2])
+        last = rows[-1]
         it, x, _, last_loss, _ = last
         assert it == 40.0
         assert np.isclose(x, 1.09046, atol=0.0001)
@@ -247,10 +262,16 @@ def test_q3_momentum_history_and_callbacks(data):
 def test_q3_sgd_first_step(data):
     import numpy as np
 
-    def check(first):
-        assert isinstance(first, list) and len(first) >= 2 and all((type(v) is float for v in first))
-        assert first[0] == 1.0
-        assert np.isclose(first[1], -0.9354543, atol=1e-06)
+    def check(rows):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        assert isinstance(rows, list) and rows
+        x = -0.95
+        for row in rows:
+            assert isinstance(row, list) and len(row) >= 2 and all((type(v) is float for v in row))
+            assert np.isclose(row[1], x - 0.01 * df(x), atol=1e-06)
+            x = row[1]
+        assert rows[0][0] == 1.0
+        assert np.isclose(rows[0][1], -0.9354543, atol=1e-06)
     check(data)
 
 
@@ -258,9 +279,16 @@ def test_q3_sgd_stops_in_local_minimum(data):
     import numpy as np
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data['length']) is int and (data['length'] == 164)
-        last = data['last']
-        assert isinstance(last, list) and len(last) >= 3 and all((type(v) is float for v in last))
+        rows = data['rows']
+        assert isinstance(rows, list) and len(rows) == 164
+        x = -0.95
+        for row in rows:
+            assert isinstance(row, list) and len(row) >= 3 and all((type(v) is float for v in row))
+            assert np.isclose(row[1], x - 0.01 * df(x), atol=1e-06)
+            x = row[1]
+        last = rows[-1]
         assert last[0] == 164.0
         assert np.isclose(last[1], -0.27387, atol=0.0001)
         assert np.isclose(last[2], -0.1786, atol=0.0001)
@@ -296,13 +324,18 @@ def test_q3_sgd_respects_max_iter_and_tolerance(data):
     import numpy as np
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict)
         seven, zero, one = (data['seven'], data['zero'], data['one'])
-        assert type(seven['length']) is int and type(seven['last_x']) is float
-        assert seven['length'] == 7 and np.isclose(seven['last_x'], -0.8240815, atol=1e-06)
-        assert type(zero['length']) is int and zero['length'] == 0
-        assert type(one['length']) is int and type(one['first_x']) is float
-        assert one['length'] == 1 and np.isclose(one['first_x'], -0.9354543, atol=1e-06)
+        assert isinstance(seven, list) and all((type(v) is float for v in seven)) and (len(seven) == 7)
+        x = -0.95
+        for value in seven:
+            assert np.isclose(value, x - 0.01 * df(x), atol=1e-06)
+            x = value
+        assert np.isclose(seven[-1], -0.8240815, atol=1e-06)
+        assert zero == []
+        assert isinstance(one, list) and len(one) == 1 and (type(one[0]) is float)
+        assert np.isclose(one[0], -0.9354543, atol=1e-06)
     check(data)
 
 

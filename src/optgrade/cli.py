@@ -6,6 +6,8 @@ Exit status is part of the interface: 0 the command did its job, 1 it failed (an
 
 from __future__ import annotations
 
+import signal
+
 import sys
 from pathlib import Path
 
@@ -109,6 +111,10 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, ti
     from .grade import grade_submissions
     from .report import class_summary
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt  # the batch stops its containers and still writes its class files
+
+    signal.signal(signal.SIGTERM, interrupted)
     zip_path = autograder_zip or _project(root).autograder_zip
     run = grade_submissions(paths=list(paths), out_dir=out_dir, autograder_zip=zip_path, backend=backend,
                             workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,

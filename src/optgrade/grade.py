@@ -18,7 +18,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import outputs
-from .container import DEFAULT_IMAGE, Limits, docker_available, grade_in_container
+from .container import DEFAULT_IMAGE, Limits, docker_available, grade_in_container, remove_live_containers
+from .container import stopping as container_stopping
 from .errors import GradingError, OptgradeError
 from .hardened import Bundle
 from .project import Project
@@ -98,6 +99,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
     points = autograder_points(autograder_zip)
     outputs.prepare_out_dir(out_dir)
+    container_stopping.clear()
     graded: list[Graded] = []
     bar = tqdm(total=len(submissions), desc=f"grading ({chosen})", unit="submission",
                file=sys.stderr, disable=not progress)
@@ -105,12 +107,19 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(grade_one, s, backend=chosen, autograder_zip=autograder_zip,
                                    limits=limits, image=image, bundle=bundle): s for s in submissions}
-            for future in as_completed(futures):
-                submission, result = futures[future], future.result()
-                outputs.record(out_dir, submission, result, points)
-                graded.append(Graded(submission, result))
-                bar.set_postfix_str(f"{submission.name[:30]}: {result.status}")
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    submission, result = futures[future], future.result()
+                    outputs.record(out_dir, submission, result, points)
+                    graded.append(Graded(submission, result))
+                    bar.set_postfix_str(f"{submission.name[:30]}: {result.status}")
+                    bar.update()
+            except BaseException:  # Ctrl-C / SIGTERM: stop the containers, or the pool waits for them
+                for future in futures:
+                    future.cancel()
+                if chosen == "docker":
+                    remove_live_containers()
+                raise
     finally:
         bar.close()
         # The class files are written whatever happened above, from what was graded so far.

@@ -46,13 +46,14 @@ def _kill_tree(process: subprocess.Popen) -> None:
 
 
 def grading_environment(scratch: Path, cpus: float = 1) -> dict[str, str]:
-    threads = str(max(1, int(cpus)))
+    """`cpus` only documents the slot: every library gets one thread (see below)."""
     env = dict(os.environ)
     env.update({
-        # TensorFlow sizes its thread pools by the machine, not by what a grading slot may use
-        "TF_NUM_INTRAOP_THREADS": threads,
-        "TF_NUM_INTEROP_THREADS": threads,
-        "OMP_NUM_THREADS": threads,
+        # TensorFlow sizes its thread pools by the machine; one thread always, because the CNN
+        # test's result depends on the thread count (see container.thread_environment)
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
         "TMPDIR": str(scratch),
         "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -194,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     args = parser.parse_args(argv)
     emit = Emitter()
+    # Not dumpable: the student's kernel runs as the same user, and could otherwise open this
+    # process's /proc/<pid>/fd/* (the records channel) or ptrace it.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
     # Under memory pressure, the cgroup's OOM killer should end this runner (and so the container,
     # which the launcher reports as out of memory) rather than pick the kernel and leave a
     # misleading "kernel died".
