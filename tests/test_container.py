@@ -5,14 +5,14 @@ code could do. (Hostile submissions of every attack class: test_hostile.py.)
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from optgrade.container import STUDENT_UID, Limits, docker_available, docker_environment, grade_in_container
+from conftest import docker_or_skip
+from optgrade.container import STUDENT_UID, Limits, docker_environment, grade_in_container
 from optgrade.hardened import Bundle
 from optgrade.project import Project
 from optgrade.results import CRASHED, GRADED, TIMEOUT
@@ -23,10 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module", autouse=True)
 def engine():
-    if not docker_available():
-        if os.environ.get("OPTGRADE_REQUIRE_DOCKER") == "1":
-            pytest.fail("OPTGRADE_REQUIRE_DOCKER=1 but no Docker engine answers with the grader image")
-        pytest.skip("no Docker engine with the grader image (see `make images`)")
+    docker_or_skip()
 
 
 def probe(tmp_path, code: str, name: str, limits: Limits = Limits(timeout=180)):

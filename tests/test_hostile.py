@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from optgrade.container import Limits, docker_available, docker_environment
+from conftest import docker_or_skip
+from optgrade.container import Limits, docker_environment
 from optgrade.grade import grade_submissions
 
 pytestmark = pytest.mark.slow
@@ -53,10 +54,7 @@ def secrets(project) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hostile_batch(project, tmp_path_factory):
-    if not docker_available():
-        if os.environ.get("OPTGRADE_REQUIRE_DOCKER") == "1":
-            pytest.fail("OPTGRADE_REQUIRE_DOCKER=1 but no Docker engine answers with the grader image")
-        pytest.skip("no Docker engine with the grader image (see `make images`)")
+    docker_or_skip()
     folder = tmp_path_factory.mktemp("hostile") / "submissions"
     shutil.copytree(HOSTILE / "submissions", folder)
     for name in HONEST:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildError
+from .results import zip_test_cases
 
 # how long a check may take in the trusted grader, by test; the rest get the checker's default
 CHECK_SECONDS = {"test_q4_quality_balanced_accuracy": 600}
@@ -45,14 +46,6 @@ class HiddenTest:
     parameters: list[str]
     probe: ast.FunctionDef
     check: ast.FunctionDef
-
-
-def _test_case_points(node: ast.FunctionDef) -> tuple[float, bool] | None:
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
-            options = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
-            return float(options.get("points") or 0), bool(options.get("hidden"))
-    return None
 
 
 def _split(question: str, node: ast.FunctionDef, points: float) -> HiddenTest:
@@ -97,18 +90,7 @@ def _free_names(function: ast.FunctionDef) -> set[str]:
 
 def hidden_tests(autograder_zip: Path) -> list[HiddenTest]:
     """The hidden tests of the zip in grading order (question files by name, tests in file order)."""
-    tests = []
-    with zipfile.ZipFile(autograder_zip) as archive:
-        for member in sorted(n for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py")):
-            tree = ast.parse(archive.read(member).decode("utf-8"))
-            question = Path(member).stem
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "name" for t in node.targets):
-                    question = ast.literal_eval(node.value)
-            for node in tree.body:
-                options = _test_case_points(node) if isinstance(node, ast.FunctionDef) else None
-                if options and options[1]:
-                    tests.append(_split(question, node, options[0]))
+    tests = [_split(case.question, case.node, case.points) for case in zip_test_cases(autograder_zip) if case.hidden]
     if not tests:
         raise BuildError(f"{autograder_zip} has no hidden tests")
     return tests

@@ -78,26 +78,41 @@ def read_results(path: Path, *, submission: str) -> SubmissionResult:
     return SubmissionResult(submission, GRADED, scores, results_json=results)
 
 
-def autograder_points(autograder_zip: Path) -> dict[str, float]:
-    """Points per question, read from the test files in the autograder zip (without running them)."""
-    points: dict[str, float] = {}
+@dataclass(frozen=True)
+class ZipTestCase:
+    question: str
+    node: ast.FunctionDef  # the test function as Otter's test file defines it
+    points: float
+    hidden: bool
+
+
+def zip_test_cases(autograder_zip: Path) -> list[ZipTestCase]:
+    """Every `@test_case` in the zip's tests/*.py (without running them): question files by name,
+    test cases in file order."""
+    cases = []
     with zipfile.ZipFile(autograder_zip) as archive:
         for member in sorted(archive.namelist()):
             if not (member.startswith("tests/") and member.endswith(".py")):
                 continue
             tree = ast.parse(archive.read(member).decode("utf-8"))
             question = Path(member).stem
-            for node in ast.walk(tree):
+            for node in tree.body:
                 if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "name" for t in node.targets):
                     question = ast.literal_eval(node.value)
-            total = 0.0
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef):
-                    for decorator in node.decorator_list:
-                        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
-                            for keyword in decorator.keywords:
-                                if keyword.arg == "points":
-                                    total += float(ast.literal_eval(keyword.value) or 0)
-            if total > 0:
-                points[question] = round(total, 6)
-    return points
+            for node in tree.body:
+                if not isinstance(node, ast.FunctionDef):
+                    continue
+                for decorator in node.decorator_list:
+                    if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
+                        options = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
+                        cases.append(ZipTestCase(question, node, float(options.get("points") or 0),
+                                                    bool(options.get("hidden"))))
+    return cases
+
+
+def autograder_points(autograder_zip: Path) -> dict[str, float]:
+    """Points per question, read from the test files in the autograder zip (without running them)."""
+    points: dict[str, float] = {}
+    for case in zip_test_cases(autograder_zip):
+        points[case.question] = points.get(case.question, 0.0) + case.points
+    return {question: round(total, 6) for question, total in points.items() if total > 0}

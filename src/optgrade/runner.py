@@ -46,16 +46,13 @@ def _kill_tree(process: subprocess.Popen) -> None:
 
 
 def grading_environment(scratch: Path, cpus: float = 1) -> dict[str, str]:
-    """`cpus` only documents the slot: every library gets one thread (see below)."""
+    """`cpus` only documents the slot: every library gets one thread (see thread_environment)."""
+    from .container import thread_environment
+
     env = dict(os.environ)
+    env.update(thread_environment())
     env.update({
-        # TensorFlow sizes its thread pools by the machine; one thread always, because the CNN
-        # test's result depends on the thread count (see container.thread_environment)
-        "TF_NUM_INTRAOP_THREADS": "1",
-        "TF_NUM_INTEROP_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
         "TMPDIR": str(scratch),
-        "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
