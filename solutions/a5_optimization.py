@@ -141,19 +141,22 @@ def test_q1_1_format(q1_1_labels):
     assert isinstance(q1_1_labels, dict), "q1_1_labels must be a dict like {'A': 'low', ...}"
     keys = sorted(str(k).strip().upper() for k in q1_1_labels)
     assert keys == ["A", "B", "C", "D"], "use exactly the keys 'A', 'B', 'C', 'D'"
-    values = sorted(str(v).strip().lower() for v in q1_1_labels.values())
+    values = sorted(" ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
+                    for v in q1_1_labels.values())
     assert values == ["good", "high", "low", "very high"], "use each option exactly once"
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "curve A is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_a(q1_1_labels):
     import json
 
     def probe():
-        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
+                for k, v in dict(q1_1_labels).items()}
 
     def check(labels):
         assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
@@ -165,12 +168,14 @@ def test_q1_1_curve_a(q1_1_labels):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "curve B is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_b(q1_1_labels):
     import json
 
     def probe():
-        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
+                for k, v in dict(q1_1_labels).items()}
 
     def check(labels):
         assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
@@ -182,12 +187,14 @@ def test_q1_1_curve_b(q1_1_labels):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "curve C is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_c(q1_1_labels):
     import json
 
     def probe():
-        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
+                for k, v in dict(q1_1_labels).items()}
 
     def check(labels):
         assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
@@ -199,12 +206,14 @@ def test_q1_1_curve_c(q1_1_labels):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "curve D is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_d(q1_1_labels):
     import json
 
     def probe():
-        return {str(k).strip().upper(): str(v).strip().lower() for k, v in dict(q1_1_labels).items()}
+        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
+                for k, v in dict(q1_1_labels).items()}
 
     def check(labels):
         assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
@@ -359,12 +368,13 @@ points: 0
 """ # END TEST CONFIG
 def test_q2_2_format(q2_2_true_statements):
     letters = [str(s).strip().upper() for s in q2_2_true_statements]
-    assert all(s in {"A", "B", "C", "D"} for s in letters), "use only the letters 'A'-'D'"
+    assert all(s in {"A", "B", "C", "D"} for s in letters if s), "use only the letters 'A'-'D'"
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "statement A is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_a(q2_2_true_statements):
     import json
@@ -382,6 +392,7 @@ def test_q2_2_statement_a(q2_2_true_statements):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "statement B is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_b(q2_2_true_statements):
     import json
@@ -399,6 +410,7 @@ def test_q2_2_statement_b(q2_2_true_statements):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "statement C is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_c(q2_2_true_statements):
     import json
@@ -416,6 +428,7 @@ def test_q2_2_statement_c(q2_2_true_statements):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "statement D is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_d(q2_2_true_statements):
     import json
@@ -586,6 +599,7 @@ def test_q3_loss_at_zero(loss, grad, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "loss must return theta*cos(pi*theta) inside [-1, 2] and 1e10 outside, for a float and element-wise for a numpy array"
 """ # END TEST CONFIG
 def test_q3_loss_values(loss, np):
     import json
@@ -594,17 +608,17 @@ def test_q3_loss_values(loss, np):
         thetas = np.array([-1.5, -0.95, -0.27387, 0.5, 1.09046, 2.5])
         got = np.asarray(loss(thetas.copy()), dtype=float)
         return {"shape": [int(n) for n in got.shape], "values": got.ravel()[:100].tolist(),
-                "scalars": [float(loss(float(t))) for t in (-1.5, 2.5)]}
+                "scalars": [float(np.asarray(loss(float(t)), dtype=float).ravel()[0]) for t in (-1.5, 2.5, 0.5)]}
 
     def check(data):
-        assert isinstance(data, dict) and data["shape"] == [6]
+        assert isinstance(data, dict) and data["shape"] == [6], "loss of an array must be an array of the same shape"
         values = data["values"]
         assert isinstance(values, list) and len(values) == 6 and all(type(v) is float for v in values)
         expected = [1e10, 0.938304, -0.178603, 0.0, -1.046721, 1e10]
         assert np.allclose(values, expected, rtol=1e-5, atol=1e-6)
         scalars = data["scalars"]
-        assert isinstance(scalars, list) and all(type(v) is float for v in scalars)
-        assert scalars == [1e10, 1e10]
+        assert isinstance(scalars, list) and len(scalars) == 3 and all(type(v) is float for v in scalars)
+        assert np.allclose(scalars, [1e10, 1e10, 0.0], rtol=1e-6, atol=1e-6)
 
     check(json.loads(json.dumps(probe())))
 
@@ -612,6 +626,7 @@ def test_q3_loss_values(loss, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "grad must return the derivative of theta*cos(pi*theta) inside [-1, 2], -1e10 below -1 and 1e10 above 2, for a float and for an array"
 """ # END TEST CONFIG
 def test_q3_grad_values(grad, np):
     import json
@@ -620,17 +635,17 @@ def test_q3_grad_values(grad, np):
         thetas = np.array([-1.5, -0.95, 0.0, 1.0, 2.5])
         got = np.asarray(grad(thetas.copy()), dtype=float)
         return {"shape": [int(n) for n in got.shape], "values": got.ravel()[:100].tolist(),
-                "scalars": [float(grad(float(t))) for t in (-1.5, 2.5)]}
+                "scalars": [float(np.asarray(grad(float(t)), dtype=float).ravel()[0]) for t in (-1.5, 2.5, 0.0)]}
 
     def check(data):
-        assert isinstance(data, dict) and data["shape"] == [5]
+        assert isinstance(data, dict) and data["shape"] == [5], "grad of an array must be an array of the same shape"
         values = data["values"]
         assert isinstance(values, list) and len(values) == 5 and all(type(v) is float for v in values)
         expected = [-1e10, -1.454569, 1.0, -1.0, 1e10]
         assert np.allclose(values, expected, rtol=1e-5, atol=1e-6)
         scalars = data["scalars"]
-        assert isinstance(scalars, list) and all(type(v) is float for v in scalars)
-        assert scalars == [-1e10, 1e10]
+        assert isinstance(scalars, list) and len(scalars) == 3 and all(type(v) is float for v in scalars)
+        assert np.allclose(scalars, [-1e10, 1e10, 1.0], rtol=1e-6, atol=1e-6)
 
     check(json.loads(json.dumps(probe())))
 
@@ -682,13 +697,14 @@ points: 0
 def test_q3_sgd_returns_history(sgd, np):
     history = sgd(0.5, lambda t: t * np.cos(np.pi * t),
                   lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t), max_iter=3)
-    assert isinstance(history, list) and len(history) == 3, "expected 3 history entries for max_iter=3"
+    assert len(history) == 3, "expected 3 history entries for max_iter=3"
     assert all(len(entry) == 4 for entry in history), "each entry is (iter, x, loss, grad)"
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "each step must be x -= learning_rate * grad(x), starting from init: check the sign and the order of the update"
 """ # END TEST CONFIG
 def test_q3_sgd_first_step(sgd, np):
     import json
@@ -696,49 +712,24 @@ def test_q3_sgd_first_step(sgd, np):
     def probe():
         entries = list(sgd(-0.95, lambda t: t * np.cos(np.pi * t),
                            lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)))
-        return [[float(v) for v in entry] for entry in entries[:1000]]
+        return [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in entries[:200]]
 
     def check(rows):
-        # every step must follow from the one before: a made-up history cannot pass on its first row
+        # which field holds x does not matter here (the history test checks the format); every step
+        # must follow from the one before, so a made-up history cannot pass on its first row
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-        assert isinstance(rows, list) and rows
-        x = -0.95
-        for row in rows:
-            assert isinstance(row, list) and len(row) >= 2 and all(type(v) is float for v in row)
-            assert np.isclose(row[1], x - 0.01 * df(x), atol=1e-6)
-            x = row[1]
-        assert rows[0][0] == 1.0
-        assert np.isclose(rows[0][1], -0.9354543, atol=1e-6)
+        assert isinstance(rows, list) and rows, "sgd returned no steps"
+        assert all(isinstance(row, list) and all(type(v) is float for v in row) for row in rows)
 
-    check(json.loads(json.dumps(probe())))
+        def follows(column):
+            x = -0.95
+            for row in rows:
+                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-6, atol=1e-6):
+                    return False
+                x = row[column]
+            return True
 
-# %%
-""" # BEGIN TEST CONFIG
-hidden: true
-points: 1.5
-""" # END TEST CONFIG
-def test_q3_sgd_stops_in_local_minimum(sgd, np):
-    import json
-
-    def probe():
-        entries = list(sgd(-0.95, lambda t: t * np.cos(np.pi * t),
-                           lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)))
-        return {"length": len(entries), "rows": [[float(v) for v in entry] for entry in entries[:1000]]}
-
-    def check(data):
-        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-        assert isinstance(data, dict) and type(data["length"]) is int and data["length"] == 164
-        rows = data["rows"]
-        assert isinstance(rows, list) and len(rows) == 164
-        x = -0.95
-        for row in rows:
-            assert isinstance(row, list) and len(row) >= 3 and all(type(v) is float for v in row)
-            assert np.isclose(row[1], x - 0.01 * df(x), atol=1e-6)
-            x = row[1]
-        last = rows[-1]
-        assert last[0] == 164.0
-        assert np.isclose(last[1], -0.27387, atol=1e-4)
-        assert np.isclose(last[2], -0.17860, atol=1e-4)
+        assert follows(1) or follows(0), "the steps do not follow the gradient descent update"
 
     check(json.loads(json.dumps(probe())))
 
@@ -746,38 +737,91 @@ def test_q3_sgd_stops_in_local_minimum(sgd, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "from -0.95 with learning rate 0.01 plain gradient descent should run downhill into the nearest local minimum and record its loss there"
 """ # END TEST CONFIG
-def test_q3_sgd_history_and_callbacks(sgd, np):
+def test_q3_sgd_stops_in_local_minimum(sgd, np):
     import json
 
     def probe():
-        calls = []
-        history = sgd(1.5, lambda t: t * np.cos(np.pi * t),
-                      lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
-                      learning_rate=0.02, callbacks=[lambda **kw: calls.append(dict(kw))])
-        return {"history_length": len(history), "calls_length": len(calls),
-                "history": [[float(v) for v in entry] for entry in history[:1000]],
-                "calls": [{str(k): float(v) for k, v in call.items()} for call in calls[:1000]]}
+        entries = list(sgd(-0.95, lambda t: t * np.cos(np.pi * t),
+                           lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)))
+        rows = [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in entries[:10_000]]
+        last = [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entries[-1])[:6]] if entries else []
+        return {"rows": rows, "last": last}
 
     def check(data):
         f = lambda t: t * np.cos(np.pi * t)
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict)
-        history, calls = data["history"], data["calls"]
-        assert isinstance(history, list) and isinstance(calls, list)
-        assert data["history_length"] == len(history) and data["calls_length"] == len(calls)
-        assert len(calls) == len(history) > 1
+        rows, last = data["rows"], data["last"]
+        assert isinstance(rows, list) and rows, "sgd returned no steps"
+        assert isinstance(last, list) and all(type(v) is float for v in last)
+        assert all(isinstance(row, list) and all(type(v) is float for v in row) for row in rows)
+
+        def follows(column):
+            x = -0.95
+            for row in rows:
+                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-6, atol=1e-6):
+                    return False
+                x = row[column]
+            return True
+
+        column = 1 if follows(1) else 0 if follows(0) else None
+        assert column is not None, "the steps do not follow the gradient descent update"
+        x = rows[-1][column]
+        assert len(last) > column and last[column] == x
+        assert np.isclose(x, -0.27387, atol=1e-4), "the run does not end in the local minimum"
+        assert any(np.isclose(v, f(x), rtol=1e-5, atol=1e-5) for i, v in enumerate(last) if i != column), \
+            "the last history entry holds no loss value for its x"
+
+    check(json.loads(json.dumps(probe())))
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+points: 1
+failure_message: "every history entry must be the tuple (iter, x, loss, grad) with iter counting from 1, and every callback must be called once per step as func(iter=..., x=..., loss=..., grad=...)"
+""" # END TEST CONFIG
+def test_q3_sgd_history_and_callbacks(sgd, np):
+    import json
+
+    def probe():
+        def number(v):
+            return float(np.asarray(v, dtype=float).ravel()[0])
+
+        calls = []
+        history = list(sgd(1.5, lambda t: t * np.cos(np.pi * t),
+                           lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                           learning_rate=0.02, callbacks=[lambda **kw: calls.append(dict(kw))]))
+        return {"lengths": [len(history), len(calls)],
+                "sizes": [len(list(entry)) for entry in history[:1000]],
+                "history": [[number(v) for v in list(entry)[:6]] for entry in history[:1000]],
+                "calls": [{str(k): number(v) for k, v in list(call.items())[:10]} for call in calls[:1000]]}
+
+    def check(data):
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        assert isinstance(data, dict)
+        history, calls, sizes = data["history"], data["calls"], data["sizes"]
+        assert isinstance(history, list) and isinstance(calls, list) and isinstance(sizes, list)
+        assert data["lengths"] == [len(history), len(calls)] or min(data["lengths"]) > 1000
+        assert len(history) > 1, "sgd returned fewer than two steps"
+        assert len(calls) == len(history), "each step must call each callback exactly once"
+        assert sizes == [4] * len(history), "each history entry must have 4 fields: (iter, x, loss, grad)"
         x = 1.5
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
-            x = x - 0.02 * df(x)
-            assert isinstance(entry, list) and len(entry) == 4 and all(type(v) is float for v in entry)
+            assert isinstance(entry, list) and all(type(v) is float for v in entry)
             it, hx, hl, hg = entry
-            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "x"]
+            assert it == i, "iter must count the steps from 1"
+            assert np.isclose(hx, x - 0.02 * df(x), rtol=1e-6, atol=1e-6), "x must be the value after the step"
+            assert np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5), \
+                "loss and grad must be evaluated at the new x"
+            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "x"], \
+                "callbacks take the keyword arguments iter, x, loss, grad"
             assert all(type(v) is float for v in call.values())
-            assert it == i and call["iter"] == i
-            assert np.allclose([hx, hl, hg], [x, f(x), df(x)], atol=1e-9)
-            assert np.allclose([call["x"], call["loss"], call["grad"]], [hx, hl, hg])
-        assert abs(0.02 * history[-2][3]) <= 1e-6 < abs(0.02 * history[-3][3])
+            assert np.allclose([call["iter"], call["x"], call["loss"], call["grad"]], [it, hx, hl, hg],
+                               rtol=1e-6, atol=1e-6), "callbacks must receive the values of the step"
+            x = hx
 
     check(json.loads(json.dumps(probe())))
 
@@ -785,32 +829,65 @@ def test_q3_sgd_history_and_callbacks(sgd, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
+failure_message: "the loop must stop right after the first step whose update abs(learning_rate * grad) is not above converge_tol"
 """ # END TEST CONFIG
-def test_q3_sgd_respects_max_iter_and_tolerance(sgd, np):
+def test_q3_sgd_stop_rule(sgd, np):
     import json
 
     def probe():
         f = lambda t: t * np.cos(np.pi * t)
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-        def xs(history):
-            return [float(entry[1]) for entry in list(history)[:1000]]
+        default = list(sgd(-0.95, f, df))
+        coarse = list(sgd(-0.95, f, df, converge_tol=1.0))
+        return {"default_length": len(default),
+                "default_first": [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [],
+                "coarse": [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in coarse[:5]]}
 
-        return {"seven": xs(sgd(-0.95, f, df, max_iter=7)), "zero": xs(sgd(-0.95, f, df, max_iter=0)),
-                "one": xs(sgd(-0.95, f, df, converge_tol=1.0))}
+    def check(data):
+        assert isinstance(data, dict) and type(data["default_length"]) is int
+        first, coarse = data["default_first"], data["coarse"]
+        assert isinstance(first, list) and all(type(v) is float for v in first)
+        # the count means something only for real gradient descent steps
+        assert any(np.isclose(v, -0.9354543, atol=1e-6) for v in first), "the first step is not a gradient descent step"
+        assert data["default_length"] == 164, "the run from -0.95 does not stop where the stop rule says"
+        assert isinstance(coarse, list) and len(coarse) == 1, "with converge_tol=1.0 the run must stop after one step"
+        assert all(type(v) is float for v in coarse[0]) and any(np.isclose(v, -0.9354543, atol=1e-6) for v in coarse[0])
+
+    check(json.loads(json.dumps(probe())))
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+points: 0.5
+failure_message: "sgd must take at most max_iter steps (none for max_iter=0)"
+""" # END TEST CONFIG
+def test_q3_sgd_respects_max_iter(sgd, np):
+    import json
+
+    def probe():
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        seven = list(sgd(-0.95, f, df, max_iter=7))
+        return {"seven": [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in seven[:20]],
+                "seven_length": len(seven), "zero_length": len(list(sgd(-0.95, f, df, max_iter=0)))}
 
     def check(data):
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict)
-        seven, zero, one = data["seven"], data["zero"], data["one"]
-        assert isinstance(seven, list) and all(type(v) is float for v in seven) and len(seven) == 7
-        x = -0.95
-        for value in seven:
-            assert np.isclose(value, x - 0.01 * df(x), atol=1e-6)
-            x = value
-        assert np.isclose(seven[-1], -0.8240815, atol=1e-6)
-        assert zero == []
-        assert isinstance(one, list) and len(one) == 1 and type(one[0]) is float
-        assert np.isclose(one[0], -0.9354543, atol=1e-6)
+        seven = data["seven"]
+        assert isinstance(seven, list) and all(isinstance(r, list) and all(type(v) is float for v in r) for r in seven)
+        assert data["seven_length"] == len(seven) == 7, "max_iter=7 must give 7 steps"
+
+        def follows(column):
+            x = -0.95
+            for row in seven:
+                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-6, atol=1e-6):
+                    return False
+                x = row[column]
+            return True
+
+        assert follows(1) or follows(0), "the steps do not follow the gradient descent update"
+        assert data["zero_length"] == 0, "max_iter=0 must give an empty history"
 
     check(json.loads(json.dumps(probe())))
 
@@ -865,13 +942,14 @@ points: 0
 def test_q3_momentum_returns_history(sgd_momentum, np):
     history = sgd_momentum(0.5, lambda t: t * np.cos(np.pi * t),
                            lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t), max_iter=3)
-    assert isinstance(history, list) and len(history) == 3, "expected 3 history entries for max_iter=3"
+    assert len(history) == 3, "expected 3 history entries for max_iter=3"
     assert all(len(entry) == 5 for entry in history), "each entry is (iter, x, momentum, loss, grad)"
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "each step must be momentum = momentum_factor * momentum - learning_rate * grad(x), then x += momentum, starting from initial_momentum"
 """ # END TEST CONFIG
 def test_q3_momentum_first_step(sgd_momentum, np):
     import json
@@ -879,58 +957,74 @@ def test_q3_momentum_first_step(sgd_momentum, np):
     def probe():
         entries = list(sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
                                     lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)))
-        return [[float(v) for v in entry[:3]] for entry in entries[:1000]]
+        return [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in entries[:200]]
 
     def check(rows):
-        # every step must follow from the one before: a made-up history cannot pass on its first row
+        # x is identified by its steps; the momentum of each step is the change of x, so a history
+        # without its momentum field still shows whether the steps are right
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-        assert isinstance(rows, list) and rows
-        x, m = -0.95, 1.0
-        for row in rows:
-            assert isinstance(row, list) and len(row) == 3 and all(type(v) is float for v in row)
-            m = 0.6 * m - 0.01 * df(x)
-            assert np.isclose(row[2], m, atol=1e-6) and np.isclose(row[1], x + m, atol=1e-6)
-            x, m = row[1], row[2]
-        it, x, momentum = rows[0]
-        expected_momentum = 0.6 * 1.0 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
-        assert it == 1.0
-        assert np.isclose(momentum, expected_momentum, atol=1e-9)
-        assert np.isclose(x, -0.95 + expected_momentum, atol=1e-9)
+        assert isinstance(rows, list) and rows, "sgd_momentum returned no steps"
+        assert all(isinstance(row, list) and all(type(v) is float for v in row) for row in rows)
+
+        def follows(column):
+            x, m = -0.95, 1.0
+            for row in rows:
+                if len(row) <= column:
+                    return False
+                m = 0.6 * m - 0.01 * df(x)
+                if not np.isclose(row[column], x + m, rtol=1e-6, atol=1e-6):
+                    return False
+                x, m = row[column], row[column] - x
+            return True
+
+        assert follows(1) or follows(0), "the steps do not follow the momentum update"
 
     check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 2
+points: 1.5
+failure_message: "from -0.95 with momentum factor 0.6 and initial momentum 1.0 the run should carry over the bump into the global minimum and record its loss there"
 """ # END TEST CONFIG
 def test_q3_momentum_escapes_to_global_minimum(sgd_momentum, np):
     import json
 
     def probe():
-        history = sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
-                               lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
-                               momentum_factor=0.6, initial_momentum=1.0)
-        entries = list(history)
-        return {"length": len(entries), "rows": [[float(v) for v in entry] for entry in entries[:1000]]}
+        entries = list(sgd_momentum(-0.95, lambda t: t * np.cos(np.pi * t),
+                                    lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                                    momentum_factor=0.6, initial_momentum=1.0))
+        rows = [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in entries[:10_000]]
+        last = [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entries[-1])[:6]] if entries else []
+        return {"rows": rows, "last": last}
 
     def check(data):
+        f = lambda t: t * np.cos(np.pi * t)
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
-        assert isinstance(data, dict) and type(data["length"]) is int and data["length"] == 40
-        rows = data["rows"]
-        assert isinstance(rows, list) and len(rows) == 40
-        x, m = -0.95, 1.0
-        for row in rows:
-            assert isinstance(row, list) and len(row) == 5 and all(type(v) is float for v in row)
-            m = 0.6 * m - 0.01 * df(x)
-            assert np.isclose(row[2], m, atol=1e-6) and np.isclose(row[1], x + m, atol=1e-6)
-            x, m = row[1], row[2]
-        last = rows[-1]
-        it, x, _, last_loss, _ = last
-        assert it == 40.0
-        assert np.isclose(x, 1.09046, atol=1e-4)
-        assert np.isclose(last_loss, -1.04672, atol=1e-4)
-        assert not np.isclose(x, -0.2739, atol=0.05), "plain gradient descent's local minimum"
+        assert isinstance(data, dict)
+        rows, last = data["rows"], data["last"]
+        assert isinstance(rows, list) and rows, "sgd_momentum returned no steps"
+        assert isinstance(last, list) and all(type(v) is float for v in last)
+        assert all(isinstance(row, list) and all(type(v) is float for v in row) for row in rows)
+
+        def follows(column):
+            x, m = -0.95, 1.0
+            for row in rows:
+                if len(row) <= column:
+                    return False
+                m = 0.6 * m - 0.01 * df(x)
+                if not np.isclose(row[column], x + m, rtol=1e-6, atol=1e-6):
+                    return False
+                x, m = row[column], row[column] - x
+            return True
+
+        column = 1 if follows(1) else 0 if follows(0) else None
+        assert column is not None, "the steps do not follow the momentum update"
+        x = rows[-1][column]
+        assert len(last) > column and last[column] == x
+        assert np.isclose(x, 1.09046, atol=1e-4), "the run does not end in the global minimum"
+        assert any(np.isclose(v, f(x), rtol=1e-5, atol=1e-5) for i, v in enumerate(last) if i != column), \
+            "the last history entry holds no loss value for its x"
 
     check(json.loads(json.dumps(probe())))
 
@@ -938,39 +1032,81 @@ def test_q3_momentum_escapes_to_global_minimum(sgd_momentum, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "every history entry must be the tuple (iter, x, momentum, loss, grad) with iter counting from 1, and every callback must be called once per step as func(iter=..., x=..., momentum=..., loss=..., grad=...)"
 """ # END TEST CONFIG
 def test_q3_momentum_history_and_callbacks(sgd_momentum, np):
     import json
 
     def probe():
+        def number(v):
+            return float(np.asarray(v, dtype=float).ravel()[0])
+
         calls = []
-        history = sgd_momentum(0.2, lambda t: t * np.cos(np.pi * t),
-                               lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
-                               learning_rate=0.02, momentum_factor=0.5, initial_momentum=0.0,
-                               max_iter=25, callbacks=[lambda **kw: calls.append(dict(kw))])
-        return {"history_length": len(history), "calls_length": len(calls),
-                "history": [[float(v) for v in entry] for entry in history[:1000]],
-                "calls": [{str(k): float(v) for k, v in call.items()} for call in calls[:1000]]}
+        history = list(sgd_momentum(0.2, lambda t: t * np.cos(np.pi * t),
+                                    lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t),
+                                    learning_rate=0.02, momentum_factor=0.5, initial_momentum=0.0,
+                                    callbacks=[lambda **kw: calls.append(dict(kw))]))
+        return {"lengths": [len(history), len(calls)],
+                "sizes": [len(list(entry)) for entry in history[:1000]],
+                "history": [[number(v) for v in list(entry)[:6]] for entry in history[:1000]],
+                "calls": [{str(k): number(v) for k, v in list(call.items())[:10]} for call in calls[:1000]]}
 
     def check(data):
         f = lambda t: t * np.cos(np.pi * t)
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict)
-        history, calls = data["history"], data["calls"]
-        assert isinstance(history, list) and isinstance(calls, list)
-        assert data["history_length"] == len(history) and data["calls_length"] == len(calls)
-        assert len(history) == len(calls) == 25
+        history, calls, sizes = data["history"], data["calls"], data["sizes"]
+        assert isinstance(history, list) and isinstance(calls, list) and isinstance(sizes, list)
+        assert data["lengths"] == [len(history), len(calls)] or min(data["lengths"]) > 1000
+        assert len(history) > 1, "sgd_momentum returned fewer than two steps"
+        assert len(calls) == len(history), "each step must call each callback exactly once"
+        assert sizes == [5] * len(history), "each history entry must have 5 fields: (iter, x, momentum, loss, grad)"
         x, momentum = 0.2, 0.0
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
-            momentum = 0.5 * momentum - 0.02 * df(x)
-            x = x + momentum
-            assert isinstance(entry, list) and len(entry) == 5 and all(type(v) is float for v in entry)
+            assert isinstance(entry, list) and all(type(v) is float for v in entry)
             it, hx, hm, hl, hg = entry
-            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "momentum", "x"]
+            momentum = 0.5 * momentum - 0.02 * df(x)
+            assert it == i, "iter must count the steps from 1"
+            assert np.isclose(hm, momentum, rtol=1e-6, atol=1e-6), "momentum must be the value after the step"
+            assert np.isclose(hx, x + momentum, rtol=1e-6, atol=1e-6), "x must be the value after the step"
+            assert np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5), \
+                "loss and grad must be evaluated at the new x"
+            assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "momentum", "x"], \
+                "callbacks take the keyword arguments iter, x, momentum, loss, grad"
             assert all(type(v) is float for v in call.values())
-            assert it == i and call["iter"] == i
-            assert np.allclose([hx, hm, hl, hg], [x, momentum, f(x), df(x)], atol=1e-9)
-            assert np.allclose([call[k] for k in ("x", "momentum", "loss", "grad")], [hx, hm, hl, hg])
+            assert np.allclose([call[k] for k in ("iter", "x", "momentum", "loss", "grad")], [it, hx, hm, hl, hg],
+                               rtol=1e-6, atol=1e-6), "callbacks must receive the values of the step"
+            x, momentum = hx, hm
+
+    check(json.loads(json.dumps(probe())))
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+points: 0.5
+failure_message: "sgd_momentum must stop right after the first step whose update abs(learning_rate * grad) is not above converge_tol, and take at most max_iter steps"
+""" # END TEST CONFIG
+def test_q3_momentum_stop_rule_and_max_iter(sgd_momentum, np):
+    import json
+
+    def probe():
+        f = lambda t: t * np.cos(np.pi * t)
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
+        default = list(sgd_momentum(-0.95, f, df))
+        five = list(sgd_momentum(-0.95, f, df, max_iter=5))
+        return {"default_length": len(default),
+                "default_first": [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [],
+                "five_length": len(five)}
+
+    def check(data):
+        assert isinstance(data, dict) and type(data["default_length"]) is int and type(data["five_length"]) is int
+        first = data["default_first"]
+        assert isinstance(first, list) and all(type(v) is float for v in first)
+        expected_first = -0.95 + 0.6 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
+        # the count means something only for real momentum steps
+        assert any(np.isclose(v, expected_first, atol=1e-6) for v in first), "the first step is not a momentum step"
+        assert data["default_length"] == 40, "the run from -0.95 does not stop where the stop rule says"
+        assert data["five_length"] == 5, "max_iter=5 must give 5 steps"
 
     check(json.loads(json.dumps(probe())))
 
@@ -1019,7 +1155,8 @@ plt.show()
 
 # %% [markdown]
 # **Question 3.1.** Does plain gradient descent from $\theta_0=-0.95$ with $\alpha=0.01$ get stuck in
-# a local minimum? Assign `True` or `False`.
+# a local minimum? Assign `True` or `False` (a numpy bool, such as the result of a comparison on your
+# history, is fine too).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1037,23 +1174,29 @@ q3_gd_gets_stuck = True  # SOLUTION
 """ # BEGIN TEST CONFIG
 points: 0
 """ # END TEST CONFIG
-def test_q3_stuck_is_bool(q3_gd_gets_stuck):
-    assert type(q3_gd_gets_stuck) is bool, "assign True or False"
+def test_q3_stuck_is_bool(q3_gd_gets_stuck, np):
+    assert isinstance(q3_gd_gets_stuck, (bool, np.bool_)), "assign True or False"
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "compare where plain gradient descent ends with the global minimum of the loss on [-1, 2]"
 """ # END TEST CONFIG
-def test_q3_stuck_answer(q3_gd_gets_stuck):
+def test_q3_stuck_answer(q3_gd_gets_stuck, np):
     import json
 
     def probe():
-        return {"type": type(q3_gd_gets_stuck).__name__,
-                "value": q3_gd_gets_stuck if isinstance(q3_gd_gets_stuck, bool) else None}
+        answer = q3_gd_gets_stuck
+        if isinstance(answer, np.ndarray) and answer.dtype == bool and answer.size == 1:
+            answer = answer.reshape(-1)[0]
+        if isinstance(answer, (bool, np.bool_)):
+            return {"type": "bool", "value": bool(answer)}
+        return {"type": type(answer).__name__, "value": None}
 
     def check(answer):
-        assert isinstance(answer, dict) and answer["type"] == "bool" and answer["value"] is True
+        assert isinstance(answer, dict) and answer["type"] == "bool", "q3_gd_gets_stuck must be True or False"
+        assert answer["value"] is True
 
     check(json.loads(json.dumps(probe())))
 
@@ -1166,6 +1309,7 @@ def test_q4_read_data_shapes(img, gt, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "read_data must return img of shape (height, width, 1) with floats in [0, 1] (as_gray=True, then img_as_float) and gt of shape (height, width) holding only 0 and 1"
 """ # END TEST CONFIG
 def test_q4_read_data_values(read_data, np):
     import json
@@ -1269,6 +1413,7 @@ def test_q4_patches_small_page(get_images, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "take patches row by row from the top-left corner in steps of h and w, and keep the strict loop conditions y + h < height and x + w < width"
 """ # END TEST CONFIG
 def test_q4_patches_edge_rule_and_order(get_images, np):
     import json
@@ -1299,6 +1444,7 @@ def test_q4_patches_edge_rule_and_order(get_images, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "a patch is labelled 1 only when the share of its ground-truth pixels equal to 0 is strictly greater than thresh"
 """ # END TEST CONFIG
 def test_q4_patches_threshold_boundary(get_images, np):
     import json
@@ -1321,6 +1467,7 @@ def test_q4_patches_threshold_boundary(get_images, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "on the real page get_images must return every patch in row-major order with its own label"
 """ # END TEST CONFIG
 def test_q4_patches_on_the_page(get_images, np):
     import json
@@ -1417,6 +1564,7 @@ def test_q4_balance_small(balance, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "return as many patches of each class as the smaller class has, whichever label the minority has"
 """ # END TEST CONFIG
 def test_q4_balance_counts(balance, np):
     import json
@@ -1449,6 +1597,7 @@ def test_q4_balance_counts(balance, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "return only patches from the input, each at most once, with its own label, and keep every minority patch"
 """ # END TEST CONFIG
 def test_q4_balance_keeps_samples_and_labels(balance, np):
     import json
@@ -1504,6 +1653,14 @@ def test_q4_balance_keeps_samples_and_labels(balance, np):
 # `get_compiled_model(optimizer, weight_init='glorot_uniform', bias_init='zeros', batch_norm=False,
 # bn_momentum=0.99)` returns that network compiled with the binary cross-entropy loss, the given
 # optimizer and the `accuracy` metric.
+#
+# How this is graded (3 points): **1 point requires exactly the 2019 layer list above** (layer types
+# and order, 64/128 filters, 3×3 kernels, 2×2 pooling, 128 units, dropout 0.1, the activations, a
+# 15×15×1 input). You may build your own network instead: it then loses only that point, as long as
+# every layer with weights uses `weight_init` and `bias_init` (1 point), `batch_norm=True` adds
+# `BatchNormalization(momentum=bn_momentum)` layers and `batch_norm=False` none (0.5 points), and
+# `get_compiled_model` compiles `get_net` as described (0.5 points). Question 4.0 (e) trains whichever
+# network `get_net` returns.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1561,6 +1718,7 @@ def test_q4_net_builds(get_net):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "this point is for the exact 2019 layer list of the prompt (layer types, filters, kernel and pool sizes, units, dropout rate, activations, a 15x15x1 input); an own network loses only this point"
 """ # END TEST CONFIG
 def test_q4_net_architecture(get_net):
     import json
@@ -1593,6 +1751,7 @@ def test_q4_net_architecture(get_net):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
+failure_message: "pass weight_init as kernel_initializer and bias_init as bias_initializer to every Conv2D and Dense layer (every layer with weights)"
 """ # END TEST CONFIG
 def test_q4_net_initializers(get_net):
     import json
@@ -1603,45 +1762,78 @@ def test_q4_net_initializers(get_net):
                 for weight_init in ('glorot_uniform', 'random_uniform')]
 
     def check(models):
+        # any number of weighted layers: a student's own network is judged on every one of them
+        kernels = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
         assert isinstance(models, list) and len(models) == 2
         for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
-            config = model["config"]
-            weighted = [layer["config"] for layer in config["layers"] if layer["class_name"] in ("Conv2D", "Dense")]
-            assert len(weighted) == 4
-            assert [cfg["kernel_initializer"]["class_name"] for cfg in weighted] == [expected] * 4
-            assert [cfg["bias_initializer"]["class_name"] for cfg in weighted] == ["Zeros"] * 4
+            weighted = [layer["config"] for layer in model["config"]["layers"]
+                        if any(key in layer["config"] for key in kernels)]
+            assert weighted, "the network has no layer with weights"
+            for cfg in weighted:
+                for key in kernels:
+                    if key in cfg:
+                        assert cfg[key]["class_name"] == expected, f"{cfg.get('name')}: {key} is {cfg[key]['class_name']}"
+                if "bias_initializer" in cfg:
+                    assert cfg["bias_initializer"]["class_name"] == "Zeros", f"{cfg.get('name')}: bias_initializer"
 
     check(json.loads(json.dumps(probe())))
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
+points: 0.5
+failure_message: "with batch_norm=True the network needs BatchNormalization layers that use the momentum given as bn_momentum, and none without it"
 """ # END TEST CONFIG
-def test_q4_net_batch_norm_and_compile(get_net, get_compiled_model):
+def test_q4_net_batch_norm(get_net):
     import json
 
     def probe():
         import json
-        batch_norm = json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json())
-        model = get_compiled_model('rmsprop', weight_init='random_uniform')
-        return {"batch_norm": batch_norm, "optimizer": type(model.optimizer).__name__,
-                "loss": str(getattr(model.loss, "name", model.loss)), "compiled": json.loads(model.to_json())}
+        return {"with": json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json()),
+                "without": json.loads(get_net('glorot_uniform', 'zeros').to_json())}
 
     def check(data):
         assert isinstance(data, dict)
-        config = data["batch_norm"]["config"]
-        kinds = [layer["class_name"] for layer in config["layers"] if layer["class_name"] != "InputLayer"]
-        assert kinds == ["Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization", "MaxPooling2D",
-                         "Flatten", "Dense", "BatchNormalization", "Dropout", "Dense", "BatchNormalization",
-                         "Activation"], kinds
-        momenta = [float(layer["config"]["momentum"]) for layer in config["layers"]
-                   if layer["class_name"] == "BatchNormalization"]
-        assert momenta == [0.7] * 4
-        assert data["optimizer"] == "RMSprop"
-        assert data["loss"] == "binary_crossentropy"
-        weighted = [layer for layer in data["compiled"]["config"]["layers"] if layer["class_name"] == "Dense"]
-        assert weighted[0]["config"]["kernel_initializer"]["class_name"] == "RandomUniform"
+        with_bn, without = ([layer for layer in data[key]["config"]["layers"]] for key in ("with", "without"))
+        momenta = [float(layer["config"]["momentum"]) for layer in with_bn if layer["class_name"] == "BatchNormalization"]
+        assert momenta, "batch_norm=True adds no BatchNormalization layer"
+        assert all(abs(m - 0.7) < 1e-9 for m in momenta), "a BatchNormalization layer ignores bn_momentum"
+        assert not any(layer["class_name"] == "BatchNormalization" for layer in without), \
+            "batch_norm=False must not add BatchNormalization layers"
+
+    check(json.loads(json.dumps(probe())))
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+points: 0.5
+failure_message: "get_compiled_model must build get_net with the initializers it is given and compile it with the binary cross-entropy loss and the given optimizer"
+""" # END TEST CONFIG
+def test_q4_net_compile(get_net, get_compiled_model):
+    import json
+
+    def probe():
+        import json
+        model = get_compiled_model('rmsprop', weight_init='random_uniform')
+        loss = model.loss
+        loss_name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
+        return {"optimizer": type(model.optimizer).__name__, "loss": str(loss_name),
+                "compiled": json.loads(model.to_json()),
+                "net": json.loads(get_net('random_uniform', 'zeros').to_json())}
+
+    def check(data):
+        # compared with the student's own get_net: a get_net mistake costs the get_net tests only
+        assert isinstance(data, dict)
+        assert data["optimizer"] == "RMSprop", "the optimizer is not the one given"
+        assert data["loss"].lower().replace("_", "") == "binarycrossentropy", "the loss is not binary cross-entropy"
+
+        def layout(model):
+            return [(layer["class_name"], (layer["config"].get("kernel_initializer") or {}).get("class_name"),
+                     (layer["config"].get("bias_initializer") or {}).get("class_name"))
+                    for layer in model["config"]["layers"]]
+
+        assert layout(data["compiled"]) == layout(data["net"]), \
+            "the compiled model is not get_net(weight_init, bias_init, batch_norm, bn_momentum)"
 
     check(json.loads(json.dumps(probe())))
 
@@ -1656,10 +1848,21 @@ def test_q4_net_batch_norm_and_compile(get_net, get_compiled_model):
 # name: q4_quality
 
 # %% [markdown]
-# **Question 4.0 (e).** No code to write here: the autograder trains *your* `get_net('glorot_uniform',
-# 'zeros')` with Adam for 14 epochs (batch size 32, fixed seeds) on the balanced training split of this
+# **Question 4.0 (e).** No code to write here: the autograder rebuilds *your*
+# `get_net('glorot_uniform', 'zeros')` from its architecture alone (`to_json()`: fresh, seeded weights),
+# trains it with Adam for 14 epochs (batch size 32, fixed seeds) on the balanced training split of this
 # page and requires a **balanced accuracy of at least 0.90** on the test split (plain accuracy would
-# reward a model that never finds a separator). The reference network reaches about 0.97.
+# reward a model that never finds a separator). The 2019 network reaches about 0.97.
+#
+# Your own network is welcome if it is a `keras.Sequential` on a `keras.Input(shape=(15, 15, 1))` with
+# one sigmoid output, built from these layers only: `Conv2D`, `SeparableConv2D`, `DepthwiseConv2D`,
+# `MaxPooling2D`, `AveragePooling2D`, `GlobalMaxPooling2D`, `GlobalAveragePooling2D`, `Flatten`,
+# `Reshape`, `Dense`, `Dropout`, `SpatialDropout2D`, `GaussianNoise`, `GaussianDropout`,
+# `BatchNormalization`, `LayerNormalization`, `Activation`, `ReLU`, `LeakyReLU`, `ELU`, `PReLU`,
+# `Rescaling`, `ZeroPadding2D`, `Cropping2D` (channels last), with Keras's built-in initializers,
+# regularizers and constraints given by scalar parameters (no weights or arrays, every layer trainable),
+# at most 20 layers, 3 million parameters and 95 million multiply-adds per patch (10× the 2019
+# network), so that grading a class stays affordable.
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1668,6 +1871,7 @@ def test_q4_net_batch_norm_and_compile(get_net, get_compiled_model):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 4
+failure_message: "the grader trains your get_net('glorot_uniform', 'zeros') itself and needs a balanced accuracy of at least 0.90; keep to the allowed layers and built-in initializers, and make sure your network learns to find separators, not only the majority class"
 """ # END TEST CONFIG
 def test_q4_quality_balanced_accuracy(get_net, np):
     import json
@@ -1676,68 +1880,204 @@ def test_q4_quality_balanced_accuracy(get_net, np):
         return get_net('glorot_uniform', 'zeros').to_json()
 
     def check(text):
-        # rebuilds the student's architecture from its JSON (built-in Keras layers only), trains it
-        # on the balanced training split of the page and scores it on the test split
+        # Only the architecture crosses over: the config is validated against an allowlist, its size
+        # and cost are computed from the config before anything is built, and the network is rebuilt
+        # with fresh, seeded weights, trained on the balanced training split of page 1 and scored here.
         import json
+        import math
+        layer_kinds = {
+            "InputLayer", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
+            "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Flatten", "Reshape", "Dense", "Dropout",
+            "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "BatchNormalization", "LayerNormalization",
+            "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Rescaling", "ZeroPadding2D", "Cropping2D"}
+        nested_kinds = {
+            "keras.initializers": {"Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal", "TruncatedNormal",
+                                   "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+                                   "LecunNormal", "VarianceScaling", "Orthogonal"},
+            "keras.regularizers": {"L1", "L2", "L1L2", "OrthogonalRegularizer"},
+            "keras.constraints": {"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"},
+            "keras": {"DTypePolicy"},
+        }
+        activations = {"relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "gelu", "silu", "swish",
+                       "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "hard_silu", "hard_swish",
+                       "exponential", "mish", "log_softmax"}
+        max_params, max_flops = 3_000_000, 95_000_000  # about 10x the 2019 network's 9.4 M multiply-adds
+
+        assert isinstance(text, str) and len(text) < 200_000, "get_net(...).to_json() must be a short JSON string"
+        model = json.loads(text)
+        assert isinstance(model, dict) and model.get("class_name") == "Sequential", "get_net must return a keras.Sequential"
+        assert model.get("module") == "keras" and model.get("registered_name") in (None, "Sequential")
+        config = model.get("config")
+        assert isinstance(config, dict) and isinstance(config.get("layers"), list), "not a keras.Sequential config"
+        layers = config["layers"]
+        assert 0 < len(layers) <= 20, "at most 20 layers"
+
+        def plain(node, depth=0):
+            # scalars, short strings and short lists of ints (sizes, strides, padding): never an array
+            if isinstance(node, list):
+                assert depth < 2 and len(node) <= 8, "configs may hold no arrays (weights are not accepted)"
+                for value in node:
+                    assert value is None or type(value) in (int, bool, str) or isinstance(value, list), \
+                        "configs may hold no arrays of numbers (weights are not accepted)"
+                    plain(value, depth + 1)
+            else:
+                assert node is None or type(node) in (str, int, float, bool), "unexpected value in the config"
+                assert not isinstance(node, str) or len(node) <= 100
+                assert not isinstance(node, float) or math.isfinite(node), "non-finite number in the config"
+
+        def nested(node):
+            # an initializer, regularizer, constraint or dtype policy with scalar parameters only
+            assert isinstance(node, dict) and set(node) <= {"module", "class_name", "config", "registered_name"}
+            module, kind = node.get("module"), node.get("class_name")
+            assert kind in nested_kinds.get(module, ()), f"{module}.{kind} is not allowed"
+            assert node.get("registered_name") in (None, kind)
+            options = node.get("config", {})
+            assert isinstance(options, dict) and all(isinstance(key, str) for key in options)
+            for key, value in options.items():
+                assert not isinstance(value, (dict, list)) or key == "axis", \
+                    f"{kind}: only scalar parameters are accepted (no weights)"
+                plain(value)
+            if kind == "DTypePolicy":
+                assert options.get("name") in ("float32", "float64"), "only float32 or float64 layers"
+
+        def clean_layer(layer):
+            assert isinstance(layer, dict) and set(layer) <= {"module", "class_name", "config", "registered_name",
+                                                              "build_config"}
+            kind = layer.get("class_name")
+            assert layer.get("module") == "keras.layers" and kind in layer_kinds, \
+                f"layer {layer.get('module')}.{kind} is not allowed"
+            assert layer.get("registered_name") in (None, kind)
+            options = layer.get("config")
+            assert isinstance(options, dict) and all(isinstance(key, str) for key in options)
+            assert options.get("trainable", True) is True, f"{kind}: every layer must be trainable"
+            assert "weights" not in options, "weights are not accepted"
+            for key, value in options.items():
+                if isinstance(value, dict):
+                    nested(value)
+                elif key in ("activation",) and value is not None:
+                    assert value in activations, f"activation {value!r} is not allowed"
+                else:
+                    plain(value)
+            # build_config (a stored input shape) is dropped: the network is built from its input
+            return {"module": "keras.layers", "class_name": kind, "config": options, "registered_name": None}
+
+        layers = [clean_layer(layer) for layer in layers]
+        for key, value in config.items():
+            if key != "layers":
+                nested(value) if isinstance(value, dict) else plain(value)
+        assert config.get("trainable", True) is True, "the model must be trainable"
+
+        def pair(value, default):
+            value = default if value is None else value
+            value = [value, value] if type(value) is int else list(value)
+            assert len(value) == 2 and all(type(v) is int and 0 < v <= 64 for v in value), "bad size in the config"
+            return value
+
+        # shapes, parameters and multiply-adds per patch, from the config alone (channels last)
+        shape, params, flops = [15, 15, 1], 0, 0
+        for index, layer in enumerate(layers):
+            kind, cfg = layer["class_name"], layer["config"]
+            assert cfg.get("data_format") in (None, "channels_last"), "only channels_last data"
+            size = math.prod(shape)
+            if kind == "InputLayer":
+                assert index == 0, "InputLayer must come first"
+                batch_shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
+                assert list(batch_shape or []) == [None, 15, 15, 1], "the input must be 15x15x1 patches"
+            elif kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
+                assert len(shape) == 3, f"{kind} needs an image input"
+                k, s, d = pair(cfg.get("kernel_size"), 1), pair(cfg.get("strides"), 1), pair(cfg.get("dilation_rate"), 1)
+                assert cfg.get("padding", "valid") in ("valid", "same")
+                if cfg.get("padding", "valid") == "same":
+                    out = [math.ceil(shape[i] / s[i]) for i in (0, 1)]
+                else:
+                    out = [(shape[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in (0, 1)]
+                assert min(out) >= 1, f"{kind}: the patch is too small for this kernel"
+                c = shape[2]
+                bias = bool(cfg.get("use_bias", True))
+                if kind == "Conv2D":
+                    f, groups = cfg.get("filters"), cfg.get("groups", 1)
+                    assert type(f) is int and 0 < f <= 1024 and type(groups) is int and groups >= 1
+                    assert c % groups == 0 and f % groups == 0
+                    params += k[0] * k[1] * (c // groups) * f + f * bias
+                    flops += out[0] * out[1] * k[0] * k[1] * (c // groups) * f
+                else:
+                    m = cfg.get("depth_multiplier", 1)
+                    assert type(m) is int and 0 < m <= 64
+                    params += k[0] * k[1] * c * m
+                    flops += out[0] * out[1] * k[0] * k[1] * c * m
+                    f = c * m
+                    if kind == "SeparableConv2D":
+                        f = cfg.get("filters")
+                        assert type(f) is int and 0 < f <= 1024
+                        params += c * m * f
+                        flops += out[0] * out[1] * c * m * f
+                    params += f * bias
+                shape = [out[0], out[1], f]
+            elif kind in ("MaxPooling2D", "AveragePooling2D"):
+                assert len(shape) == 3, f"{kind} needs an image input"
+                p = pair(cfg.get("pool_size"), 2)
+                s = pair(cfg.get("strides"), p[0]) if cfg.get("strides") is not None else p
+                if cfg.get("padding", "valid") == "same":
+                    out = [math.ceil(shape[i] / s[i]) for i in (0, 1)]
+                else:
+                    out = [(shape[i] - p[i]) // s[i] + 1 for i in (0, 1)]
+                assert min(out) >= 1, f"{kind}: the input is too small for this pool size"
+                flops += out[0] * out[1] * shape[2] * p[0] * p[1]
+                shape = [out[0], out[1], shape[2]]
+            elif kind in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
+                assert len(shape) == 3, f"{kind} needs an image input"
+                flops += size
+                shape = [1, 1, shape[2]] if cfg.get("keepdims") else [shape[2]]
+            elif kind == "Flatten":
+                shape = [size]
+            elif kind == "Reshape":
+                target = list(cfg.get("target_shape") or [])
+                assert target and all(type(v) is int and (v > 0 or v == -1) for v in target) and target.count(-1) <= 1
+                known = math.prod(v for v in target if v != -1)
+                assert size % known == 0, "Reshape: sizes do not match"
+                shape = [size // known if v == -1 else v for v in target]
+                assert math.prod(shape) == size, "Reshape: sizes do not match"
+            elif kind == "Dense":
+                units = cfg.get("units")
+                assert type(units) is int and 0 < units <= 1024, "Dense units"
+                params += shape[-1] * units + units * bool(cfg.get("use_bias", True))
+                flops += (size // shape[-1]) * shape[-1] * units
+                shape = shape[:-1] + [units]
+            elif kind in ("ZeroPadding2D", "Cropping2D"):
+                assert len(shape) == 3, f"{kind} needs an image input"
+                amount = cfg.get("padding" if kind == "ZeroPadding2D" else "cropping")
+                if type(amount) is int:
+                    amount = [[amount, amount], [amount, amount]]
+                amount = [[a, a] if type(a) is int else list(a) for a in amount]
+                assert len(amount) == 2 and all(len(a) == 2 and all(type(v) is int and 0 <= v <= 16 for v in a)
+                                                for a in amount)
+                sign = 1 if kind == "ZeroPadding2D" else -1
+                shape = [shape[0] + sign * sum(amount[0]), shape[1] + sign * sum(amount[1]), shape[2]]
+                assert min(shape) >= 1, f"{kind}: nothing left of the input"
+            else:  # element-wise layers keep the shape
+                if kind == "PReLU":
+                    params += size
+                elif kind in ("BatchNormalization", "LayerNormalization"):
+                    params += 4 * shape[-1]
+                flops += size
+            assert params <= max_params, f"{params:,} parameters (at most {max_params:,})"
+            assert flops <= max_flops, (f"{flops:,} multiply-adds per patch: at most {max_flops:,} "
+                                        "(10x the 2019 network), so that grading stays affordable")
+        assert shape == [1], f"the network's output must be one value per patch (it is {shape})"
+
         import keras
         import skimage.io
         from sklearn.model_selection import train_test_split
-        assert isinstance(text, str) and len(text) < 200_000, "get_net(...).to_json() must be a short JSON string"
-        model = json.loads(text)
-        assert isinstance(model, dict) and model.get("class_name") == "Sequential", "not a keras.Sequential"
-        assert model.get("module") == "keras" and model.get("registered_name") in (None, "Sequential")
-        model = {key: model[key] for key in ("module", "class_name", "config", "registered_name") if key in model}
-        layers = model["config"]["layers"]
-        assert isinstance(layers, list) and 0 < len(layers) <= 20, "at most 20 layers"
-        allowed = {"InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout",
-                   "BatchNormalization", "Activation"}
-        for layer in layers:
-            assert isinstance(layer, dict) and isinstance(layer.get("config"), dict)
-            assert layer.get("module") == "keras.layers" and layer.get("class_name") in allowed, \
-                f"layer {layer.get('module')}.{layer.get('class_name')} is not allowed"
-            assert layer.get("registered_name") in (None, layer["class_name"])
-            for key in ("filters", "units"):
-                if key in layer["config"]:
-                    assert type(layer["config"][key]) is int and 0 < layer["config"][key] <= 1024, key
-            if "kernel_size" in layer["config"]:
-                sizes = layer["config"]["kernel_size"]
-                sizes = sizes if isinstance(sizes, list) else [sizes]
-                assert all(type(s) is int and 0 < s <= 15 for s in sizes), "kernel size"
-        nested_modules = {"keras.initializers", "keras.regularizers", "keras.constraints", "keras.activations"}
-
-        def walk(node, depth=0):
-            # nested objects: only Keras initializers, regularizers, constraints, activations, dtypes
-            assert depth < 20
-            if isinstance(node, dict):
-                assert all(isinstance(key, str) for key in node)
-                if any(key in node for key in ("module", "class_name", "registered_name")):
-                    module, class_name = node.get("module"), node.get("class_name")
-                    assert isinstance(class_name, str) and node.get("registered_name") in (None, class_name)
-                    assert module in nested_modules or (module == "keras" and class_name == "DTypePolicy"), \
-                        f"{module}.{class_name} is not allowed"
-                for value in node.values():
-                    walk(value, depth + 1)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value, depth + 1)
-            else:
-                assert node is None or type(node) in (str, int, float, bool)
-                assert not isinstance(node, str) or len(node) <= 100
-
-        for layer in layers:
-            for key, value in layer.items():
-                if key not in ("module", "class_name", "registered_name"):
-                    walk(value)
-        for key, value in model["config"].items():
-            if key != "layers":
-                walk(value)
-        keras.utils.set_random_seed(0)  # as before: seeded, then the network is built
-        model = keras.saving.deserialize_keras_object(model, safe_mode=True)
+        keras.utils.set_random_seed(0)  # seeded, then the network is built: the same weights every time
+        model = keras.saving.deserialize_keras_object(
+            {"module": "keras", "class_name": "Sequential", "registered_name": None,
+             "config": {"name": "submitted", "trainable": True, "layers": layers}}, safe_mode=True)
         assert isinstance(model, keras.Sequential)
         if not model.built:
             model.build((None, 15, 15, 1))
-        assert model.count_params() <= 3_000_000, f"{model.count_params()} parameters (at most 3,000,000)"
+        assert model.count_params() <= max_params, f"{model.count_params()} parameters (at most {max_params:,})"
         assert tuple(model.output_shape) == (None, 1), f"output shape is {model.output_shape}"
+        assert all(layer.trainable for layer in model.layers)
 
         page = skimage.io.imread("data/img-001.jpg").astype("float32")[..., None] / 255
         separators = skimage.io.imread("data/img-001-gt.png") == 0

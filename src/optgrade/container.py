@@ -238,7 +238,7 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                        f"{', timed out' if checked.timed_out else ''}"
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
         return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem,
-                       grader_lines=bundle.grader_lines())
+                       grader_lines=bundle.grader_lines(), hints=bundle.hints())
     finally:
         _remove(probe_name)
         _remove(check_name)

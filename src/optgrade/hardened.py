@@ -46,9 +46,10 @@ class HiddenTest:
     parameters: list[str]
     probe: ast.FunctionDef
     check: ast.FunctionDef
+    hint: str = ""
 
 
-def _split(question: str, node: ast.FunctionDef, points: float) -> HiddenTest:
+def _split(question: str, node: ast.FunctionDef, points: float, hint: str) -> HiddenTest:
     body = [stmt for stmt in node.body if not isinstance(stmt, ast.Import)]
     functions = {stmt.name: stmt for stmt in body if isinstance(stmt, ast.FunctionDef)}
     last = body[-1] if body else None
@@ -67,8 +68,12 @@ def _split(question: str, node: ast.FunctionDef, points: float) -> HiddenTest:
     if leaked:
         raise BuildError(f"the check of hidden test {node.name} uses {sorted(leaked)}: a check may only "
                          "use its data, numpy as np and what it imports itself")
+    if not hint:
+        raise BuildError(f"hidden test {node.name} ({question}) has no failure_message: every hidden test "
+                         "needs a short hint that tells a student what went wrong (never test code or "
+                         "expected values)")
     return HiddenTest(question, node.name, points, [a.arg for a in node.args.args],
-                      functions["probe"], check)
+                      functions["probe"], check, hint)
 
 
 def _free_names(function: ast.FunctionDef) -> set[str]:
@@ -90,7 +95,8 @@ def _free_names(function: ast.FunctionDef) -> set[str]:
 
 def hidden_tests(autograder_zip: Path) -> list[HiddenTest]:
     """The hidden tests of the zip in grading order (question files by name, tests in file order)."""
-    tests = [_split(case.question, case.node, case.points) for case in zip_test_cases(autograder_zip) if case.hidden]
+    tests = [_split(case.question, case.node, case.points, case.hint)
+             for case in zip_test_cases(autograder_zip) if case.hidden]
     if not tests:
         raise BuildError(f"{autograder_zip} has no hidden tests")
     return tests
@@ -119,11 +125,13 @@ def probes_source(tests: list[HiddenTest]) -> str:
 
 def checks_source(tests: list[HiddenTest]) -> str:
     points = {t.name: t.points for t in tests}
+    hints = {t.name: t.hint for t in tests}
     seconds = {t.name: CHECK_SECONDS[t.name] for t in tests if t.name in CHECK_SECONDS}
     parts = [HEADER.format(what="Checks: decide the hidden tests' scores in the trusted grader from the "
                                 "probes' data. Instructors only: this file holds the reference answers."),
              f"QUESTIONS = {json.dumps(_questions(tests), indent=4)}\n"
              f"POINTS = {json.dumps(points, indent=4)}\n"
+             f"HINTS = {json.dumps(hints, indent=4)}\n"
              f"SECONDS = {json.dumps(seconds)}\n"]
     for test in tests:
         function = ast.FunctionDef(
@@ -161,15 +169,23 @@ class Bundle:
     def missing(self) -> list[Path]:
         return [p for p in (self.assignment_dir, self.probes, self.checks, self.autograder_zip) if not p.exists()]
 
-    def hidden_tests(self) -> dict[str, list[tuple[str, float]]]:
-        """Question -> [(hidden test, points)], read from checks.py without running it."""
+    def _constants(self) -> dict:
         values = {}
         for node in ast.parse(self.checks.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = getattr(node.targets[0], "id", "")
-                if target in ("QUESTIONS", "POINTS"):
+                if target in ("QUESTIONS", "POINTS", "HINTS"):
                     values[target] = ast.literal_eval(node.value)
+        return values
+
+    def hidden_tests(self) -> dict[str, list[tuple[str, float]]]:
+        """Question -> [(hidden test, points)], read from checks.py without running it."""
+        values = self._constants()
         return {q: [(t, float(values["POINTS"][t])) for t in tests] for q, tests in values["QUESTIONS"].items()}
+
+    def hints(self) -> dict[str, str]:
+        """Hidden test -> the hint a student sees when it fails."""
+        return dict(self._constants().get("HINTS", {}))
 
     def grader_lines(self) -> frozenset[str]:
         """Distinctive lines of probes.py and checks.py (for keeping them out of student feedback)."""

@@ -35,6 +35,7 @@ class SubmissionResult:
     scores: dict[str, QuestionScore] = field(default_factory=dict)
     message: str = ""
     results_json: dict = field(default_factory=dict)
+    hints: dict[str, list[str]] = field(default_factory=dict)  # question -> hints of its failed tests
 
     @property
     def earned(self) -> float:
@@ -84,6 +85,7 @@ class ZipTestCase:
     node: ast.FunctionDef  # the test function as Otter's test file defines it
     points: float
     hidden: bool
+    hint: str = ""  # the test's `failure_message`: what a student is told when it fails
 
 
 def zip_test_cases(autograder_zip: Path) -> list[ZipTestCase]:
@@ -106,7 +108,8 @@ def zip_test_cases(autograder_zip: Path) -> list[ZipTestCase]:
                     if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
                         options = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
                         cases.append(ZipTestCase(question, node, float(options.get("points") or 0),
-                                                    bool(options.get("hidden"))))
+                                                 bool(options.get("hidden")),
+                                                 str(options.get("failure_message") or "")))
     return cases
 
 

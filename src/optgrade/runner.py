@@ -138,6 +138,6 @@ def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, nam
         problem = "" if checked.returncode == 0 else (
             f"the checker exited with {checked.returncode}: {checked.stderr.decode(errors='replace')[-1000:]}")
         return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem,
-                       grader_lines=bundle.grader_lines())
+                       grader_lines=bundle.grader_lines(), hints=bundle.hints())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

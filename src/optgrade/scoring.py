@@ -73,14 +73,16 @@ def redact(text: str, grader_lines: frozenset[str]) -> str:
 
 
 def public_results(run: ProbeRun, grader_lines: frozenset[str] = frozenset()) -> list[dict]:
-    """Public test outcomes as the student's own kernel reported them (feedback only, 0 points)."""
-    seen, tests = set(), []
+    """Public test outcomes as the student's own kernel reported them at each question's last check
+    (feedback only, 0 points)."""
+    last: dict[str, list] = {}
     for event in run.events():
         question = event.get("question")
-        if event["event"] != "probe" or not isinstance(question, str) or question in seen:
-            continue
-        seen.add(question)
-        public = event.get("public")
+        if event["event"] == "probe" and isinstance(question, str):
+            last.pop(question, None)
+            last[question] = event.get("public")
+    tests = []
+    for question, public in last.items():
         for case in public if isinstance(public, list) else []:
             if isinstance(case, dict):
                 tests.append({"name": f"{str(case.get('name', question))[:80]} (public)",
@@ -103,18 +105,27 @@ def check_lines(stdout: bytes) -> list[dict]:
 
 
 def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[str, list[tuple[str, float]]],
-            *, checker_problem: str = "", grader_lines: frozenset[str] = frozenset()) -> SubmissionResult:
-    """One SubmissionResult with Gradescope-schema results; every hidden test appears exactly once."""
+            *, checker_problem: str = "", grader_lines: frozenset[str] = frozenset(),
+            hints: dict[str, str] | None = None) -> SubmissionResult:
+    """One SubmissionResult with Gradescope-schema results; every hidden test appears exactly once.
+    A failed test's output leads with its instructor-written hint, then what the check found."""
     status, message = run_status(run)
     decided = {v["name"]: v for v in verdicts}
-    tests, earned, possible = [], {}, {}
+    tests, earned, possible, lost = [], {}, {}, {}
     for question, cases in hidden_tests.items():
         for index, (test, points) in enumerate(cases, start=1):
             verdict = decided.get(test)
             passed = bool(verdict and verdict.get("passed") is True)
-            why = (verdict or {}).get("message") or checker_problem or "the check did not run"
+            why = str((verdict or {}).get("message") or checker_problem or "the check did not run")[:MAX_MESSAGE]
+            hint = (hints or {}).get(test, "")
+            if passed:
+                output = f"{test}: passed"
+            else:
+                output = f"{test}: failed. " + (f"Hint: {hint}\n" if hint else "") + f"What the check found: {why}"
+                if hint and points > 0 and verdict and not str(verdict.get("message", "")).startswith("not run"):
+                    lost.setdefault(question, []).append(hint)
             tests.append({"name": f"{question} - {index}", "score": points if passed else 0.0,
-                          "max_score": points, "visibility": "hidden", "output": f"{test}: {why}"})
+                          "max_score": points, "visibility": "hidden", "output": output})
             earned[question] = earned.get(question, 0.0) + (points if passed else 0.0)
             possible[question] = possible.get(question, 0.0) + points
     if status == INVALID:
@@ -131,4 +142,4 @@ def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[s
         "stdout_visibility": "hidden",
         "tests": tests + public_results(run, grader_lines),
     }
-    return SubmissionResult(name, status, scores, message=message, results_json=results)
+    return SubmissionResult(name, status, scores, message=message, results_json=results, hints=lost)

@@ -6,10 +6,17 @@ return for the test inputs" into JSON lines on its standard output. Scores are d
 by `checker.py`, in a process the student's code never ran in. It imports nothing from optgrade
 (the container has only the grading environment) and is mounted read-only into the container.
 
-Semantics follow Otter's grading of a notebook: cells tagged `otter_ignore` are skipped, errors in
-a cell do not stop the run, and a question is probed once, right after the first cell that checks
-it (`grader.check("q")`, or Otter's `tests` cell metadata); questions never checked are probed
-after the last cell.
+Semantics follow Otter 7's grading of a notebook (`otter run`, Gradescope): cells tagged
+`otter_ignore` are skipped, errors in a cell do not stop the run, Otter's grading mode is on (so
+`grader.export()` does nothing), and a question is decided exactly as Otter decides it:
+every *executed* `grader.check("q")` call (in a cell, a loop or a function; Otter's `tests` cell
+metadata too) records a result, the last one per question counts (Otter's `GradingResults` keeps
+`{name: test_file}`), and questions never checked are probed after the last cell
+(`Checker.check_if_not_already_checked`). A comment or a string naming `grader.check` is not a call.
+The runner patches `otter.Notebook.check` in the kernel so that a call probes the question there and
+then, in the caller's global environment; the records leave through the runner's own cell after
+each student cell. The kernel can tamper with all of that, but it only ever produces probe data,
+which the trusted checks judge.
 
 Output (stdout, one JSON object per line):
   {"event": "probe", "question": q, "cell": i, "tests": {name: {"value": v} | {"error": e}},
@@ -25,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -33,30 +39,30 @@ from pathlib import Path
 PROBE_MIME = "application/vnd.optgrade.probe+json"
 MAX_PROBE_BYTES = 4 << 20  # per question; probes return small summaries, not arrays
 MAX_MESSAGE = 2000
-CHECK_CALL = re.compile(r"""\bgrader\s*\.\s*check\s*\(\s*["']([A-Za-z0-9_]+)["']\s*\)""")
 NOTEBOOK_NAME = "a5_optimization.ipynb"
 
-# Runs in the student's kernel. Everything lives inside one function so that the probes' names and
-# helpers do not land in the notebook's globals; the student's names are passed by parameter name,
-# as Otter passes them to its test functions (None when missing).
-PROBE_CELL = '''\
-def __optgrade_probe(question, names, source, public_tests, mime, limit):
+# Runs in the student's kernel: `probe(question, env)` calls the probes of one question with the
+# student's names (passed by parameter name, as Otter passes them to its test functions; None when
+# missing) and runs the public tests. Everything lives inside functions so that nothing lands in
+# the notebook's globals.
+PROBE_FUNCTION = '''\
+def probe(question, env):
     import inspect, json, os
-    from IPython.display import display
     probes = {}
-    exec(compile(source, "<probes>", "exec"), probes)
-    env = globals()
+    exec(compile(SOURCE, "<probes>", "exec"), probes)
     record = {"question": question, "tests": {}, "public": []}
-    for name in names:
+    for name in QUESTIONS[question]:
         function = probes[name]
         arguments = {p: env.get(p) for p in inspect.signature(function).parameters}
         try:
             text = json.dumps(function(**arguments), allow_nan=True)
-            if len(text) > limit:
+            if len(text) > LIMIT:
                 raise ValueError(f"probe data too large ({len(text)} bytes)")
             record["tests"][name] = {"value": json.loads(text)}
         except BaseException as error:
             record["tests"][name] = {"error": f"{type(error).__name__}: {error}"[:2000]}
+    test_file = None
+    public_tests = os.path.join(TESTS_DIR, question + ".py")
     if os.path.isfile(public_tests):
         try:
             from otter.test_files.exception_test import ExceptionTestFile
@@ -70,9 +76,62 @@ def __optgrade_probe(question, names, source, public_tests, mime, limit):
         except BaseException as error:
             record["public"].append({"name": question, "passed": False,
                                      "message": f"the public tests could not run: {error}"[:2000]})
-    display({mime: json.loads(json.dumps(record))}, raw=True)
-__optgrade_probe(%(question)r, %(names)r, %(source)r, %(public_tests)r, %(mime)r, %(limit)d)
-del __optgrade_probe
+    return json.loads(json.dumps(record)), test_file
+'''
+
+# Runs once, before the student's first cell: Otter's grading mode, and `Notebook.check` replaced by
+# a version that probes the question at the call (the last call per question counts).
+SETUP_CELL = '''\
+def __optgrade_setup(QUESTIONS, SOURCE, TESTS_DIR, MIME, LIMIT):
+    import inspect, sys, types
+    state = types.ModuleType("__optgrade__")
+    state.pending = {}
+    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "TESTS_DIR": TESTS_DIR, "LIMIT": LIMIT}
+    exec(%(probe_function)r, namespace)
+    probe = namespace["probe"]
+
+    def check(self, question, global_env=None):
+        if question not in QUESTIONS:
+            raise FileNotFoundError(f"Test {question} does not exist")
+        if global_env is None:
+            global_env = inspect.currentframe().f_back.f_globals
+        state.pending[question], test_file = probe(question, global_env)
+        return test_file
+
+    def after_cell(checked):
+        from IPython.display import display
+        for question in checked:  # Otter's `tests` cell metadata: a check after the cell
+            if question in QUESTIONS:
+                from IPython import get_ipython
+                state.pending[question] = probe(question, get_ipython().user_ns)[0]
+        pending, state.pending = state.pending, {}
+        for record in pending.values():
+            display({MIME: record}, raw=True)
+
+    state.after_cell = after_cell
+    sys.modules["__optgrade__"] = state
+    try:
+        from otter.check.notebook import Notebook
+        Notebook.init_grading_mode(TESTS_DIR)
+        Notebook.check = check
+    except Exception as error:  # no Otter: no grader.check; every question is probed at the end
+        print(f"optgrade: grader.check is not available: {error}")
+__optgrade_setup(%(questions)r, %(source)r, %(tests_dir)r, %(mime)r, %(limit)d)
+del __optgrade_setup
+'''
+
+AFTER_CELL = '__import__("sys").modules["__optgrade__"].after_cell(%r)'
+
+# A question never checked: probed after the last cell with the whole probe source sent again, so a
+# kernel that lost the state of the setup cell still gets its probes.
+FINAL_PROBE_CELL = '''\
+def __optgrade_final(question, QUESTIONS, SOURCE, TESTS_DIR, MIME, LIMIT):
+    from IPython.display import display
+    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "TESTS_DIR": TESTS_DIR, "LIMIT": LIMIT}
+    exec(%(probe_function)r, namespace)
+    display({MIME: namespace["probe"](question, globals())[0]}, raw=True)
+__optgrade_final(%(question)r, %(questions)r, %(source)r, %(tests_dir)r, %(mime)r, %(limit)d)
+del __optgrade_final
 '''
 
 
@@ -95,10 +154,10 @@ def questions_in(probes_source: str) -> dict[str, list[str]]:
     return namespace["QUESTIONS"]
 
 
-def checked_in(cell) -> list[str]:
-    """Questions a cell checks, in order: Otter's `tests` metadata, then grader.check calls."""
-    listed = list(cell.get("metadata", {}).get("otter", {}).get("tests", []) or [])
-    return listed + CHECK_CALL.findall(cell.get("source", "") if cell.get("cell_type") == "code" else "")
+def metadata_checks(cell) -> list[str]:
+    """Questions that Otter's `tests` cell metadata checks after this cell."""
+    listed = cell.get("metadata", {}).get("otter", {}).get("tests", []) or []
+    return [str(q) for q in listed] if isinstance(listed, list) else []
 
 
 def ignored(cell) -> bool:
@@ -121,12 +180,13 @@ def lay_out(workdir: Path, assignment: Path, notebook: Path) -> Path:
     return target
 
 
-def probe_record(outputs: list) -> dict | None:
+def probe_records(outputs: list) -> list[dict]:
+    records = []
     for output in outputs:
         data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
         if PROBE_MIME in data and isinstance(data[PROBE_MIME], dict):
-            return data[PROBE_MIME]
-    return None
+            records.append(data[PROBE_MIME])
+    return records
 
 
 def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: Emitter) -> int:
@@ -147,38 +207,40 @@ def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: 
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(nb, timeout=None, allow_errors=True, kernel_name="python3",
                             record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+    fields = {"questions": questions, "source": probes_source, "tests_dir": str(path.parent / "tests"),
+              "mime": PROBE_MIME, "limit": MAX_PROBE_BYTES, "probe_function": PROBE_FUNCTION}
     probed: set[str] = set()
 
-    def probe(question: str, index: int) -> None:
-        probed.add(question)
-        code = PROBE_CELL % {"question": question, "names": questions[question], "source": probes_source,
-                             "public_tests": str(path.parent / "tests" / f"{question}.py"),
-                             "mime": PROBE_MIME, "limit": MAX_PROBE_BYTES}
+    def run_ours(code: str, index: int) -> None:
+        """Run one of the runner's cells and emit the probe records it displayed."""
         cell = nbformat.v4.new_code_cell(code)
         nb.cells.append(cell)  # nbclient writes the executed cell back at its index
         try:
             client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
         finally:
             nb.cells.pop()
-        record = probe_record(cell.outputs) or {
-            "tests": {name: {"error": "the probe produced no data"} for name in questions[question]},
-            "public": []}
-        emit("probe", question=question, cell=index, tests=record.get("tests", {}),
-             public=record.get("public", []))
+        for record in probe_records(cell.outputs):
+            question = record.get("question")
+            if question in questions and isinstance(record.get("tests"), dict):
+                probed.add(question)
+                emit("probe", question=question, cell=index, tests=record["tests"],
+                     public=record.get("public") if isinstance(record.get("public"), list) else [])
 
     with client.setup_kernel():
         try:
+            run_ours(SETUP_CELL % fields, -1)
             for index, cell in enumerate(cells):
                 if cell.cell_type != "code" or ignored(cell):
                     continue
                 client.execute_cell(cell, index)
                 cell.outputs = []  # keep the runner's memory flat whatever the notebook prints
-                for question in checked_in(cell):
-                    if question in questions and question not in probed:
-                        probe(question, index)
+                run_ours(AFTER_CELL % metadata_checks(cell), index)
             for question in questions:
                 if question not in probed:
-                    probe(question, len(cells))
+                    run_ours(FINAL_PROBE_CELL % {**fields, "question": question}, len(cells))
+                    if question not in probed:
+                        emit("probe", question=question, cell=len(cells), public=[],
+                             tests={name: {"error": "the probe produced no data"} for name in questions[question]})
         except DeadKernelError as error:
             emit("kernel-died", message=f"the notebook's kernel died: {error}"[:MAX_MESSAGE])
             return 3
