@@ -41,7 +41,8 @@ def test_discover_walks_folders_and_keeps_names_unique(tmp_path, notebook_bytes)
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "hw-checkpoint.ipynb").write_bytes(notebook_bytes)
     found = discover([tmp_path])
-    assert [s.name for s in found] == ["hw", "hw-2"]
+    assert [s.key for s in found] == ["a/hw.ipynb", "b/hw.ipynb"]  # the `file` column: relative paths
+    assert [s.name for s in found] == ["a_hw", "b_hw"]  # results/<name>.json, feedback/<name>.txt
 
 
 def test_prepare_renames_to_the_expected_notebook_name(tmp_path, notebook_bytes):

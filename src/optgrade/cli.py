@@ -16,6 +16,7 @@ import click
 from .cli_lms import export, manual
 from .errors import OptgradeError
 from .project import Project
+from .safetext import clean_text
 
 
 def _project(root: Path | None) -> Project:
@@ -120,7 +121,7 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, ti
                             workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,
                             limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit))
     click.echo(f"backend: {run.backend}")
-    click.echo(class_summary([(g.submission.path.name, g.result, g.submission.late) for g in run.graded],
+    click.echo(class_summary([(g.submission.key, g.result, g.submission.late) for g in run.graded],
                              run.points))
     click.echo(f"grades: {out_dir / 'final_grades.csv'}")
     click.echo(f"report: {out_dir / 'report.png'}")
@@ -142,6 +143,6 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         sys.exit(1)
-    except OptgradeError as error:
-        click.echo(f"optgrade: error: {error}", err=True)
+    except OptgradeError as error:  # messages may quote file names and cells: no control characters
+        click.echo(clean_text(f"optgrade: error: {error}"), err=True)
         sys.exit(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .errors import OptgradeError
+from .safetext import clean_line
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _output = click.Path(dir_okay=False, path_type=Path)
@@ -50,7 +51,8 @@ def _lms_options(function):
     for option in reversed([
         click.option("-o", "--output", required=True, type=_output, help="The CSV to write."),
         click.option("--mapping", type=_file, default=None,
-                     help="CSV file,<id> for submissions whose names carry no student id."),
+                     help="CSV file,<id> for submissions whose names carry no student id "
+                          "(file as in final_grades.csv)."),
         click.option("--missing", type=click.Choice(["empty", "zero"]), default="empty", show_default=True,
                      help="What students without a submission get."),
     ]):
@@ -59,8 +61,8 @@ def _lms_options(function):
 
 
 def _print_result(result) -> None:
-    for message in result.messages:
-        click.echo(message, err=True)
+    for message in result.messages:  # they quote file names and mapping cells
+        click.echo(clean_line(message), err=True)
     click.echo(f"wrote {result.output} ({result.students} students)")
     click.echo(f"report: {result.report}")
     click.echo(f"unmatched: {result.unmatched_file} ({result.unmatched} submissions)")
@@ -169,6 +171,6 @@ def pdfs(submissions: tuple[Path, ...], out_dir: Path, master: Path | None, root
     run = write_answer_pdfs(paths=list(submissions), out_dir=out_dir,
                             questions=manual_questions(master=_master(master, root)))
     for submission, problem in run.failed:
-        click.echo(f"optgrade: {submission.path}: error: {problem}", err=True)
+        click.echo(clean_line(f"optgrade: {submission.path}: error: {problem}"), err=True)
     click.echo(f"wrote {len(run.written)} PDFs to {out_dir}"
                + (f"; {len(run.failed)} submissions could not be read (listed on stderr)" if run.failed else ""))

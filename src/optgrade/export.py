@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .errors import OptgradeError
 from .manual import ManualScores, default_master, manual_questions, read_manual_scores
+from .safetext import clean_line, match_key, restore, write_csv
 
 POINTS_ROW = "points-per-question"
 COMPLETED = "Completed"  # Otter's word for a graded submission
@@ -109,8 +110,10 @@ def fmt(value: float) -> str:
 
 
 def read_grades(path: Path) -> ClassGrades:
-    """final_grades.csv as written by `optgrade grade` (the points-per-question row first)."""
+    """final_grades.csv as written by `optgrade grade` (the points-per-question row first); cells we
+    neutralised for spreadsheets (`'=...`) are read back as the names they stand for."""
     header, rows = _csv_rows(path, "grades file")
+    rows = [{column: restore(clean_line(value)) for column, value in row.items()} for row in rows]
     missing = [c for c in ("file", "total_points_earned", "grading_status") if c not in header]
     if missing:
         raise ExportError(f"{path} is not a final_grades.csv (no column {', '.join(missing)})")
@@ -143,8 +146,10 @@ def score_class(grades: ClassGrades, *, manual: ManualScores | None = None, late
     return scored
 
 
-def read_mapping(path: Path, *, id_column: str) -> dict[str, str]:
-    """file -> student identifier, for submissions whose names carry none (not Canvas-named)."""
+def read_mapping(path: Path, *, id_column: str, known: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+    """file -> student identifier, for submissions whose names carry none (not Canvas-named). A file
+    cell may be the key as final_grades.csv shows it (`'=x.ipynb`) or the raw name (`=x.ipynb`): both
+    mean the key in `known` (the grades file's keys)."""
     header, rows = _csv_rows(path, "mapping file")
     if "file" not in header or id_column not in header:
         raise ExportError(f"the mapping file {path} needs the columns file,{id_column} (has {','.join(header)})")
@@ -154,9 +159,10 @@ def read_mapping(path: Path, *, id_column: str) -> dict[str, str]:
             continue
         if not row["file"] or not row[id_column]:
             raise ExportError(f"{path.name} row {line}: both file and {id_column} are needed")
-        if row["file"] in mapping and mapping[row["file"]] != row[id_column]:
-            raise ExportError(f"{path.name} row {line}: {row['file']} is mapped twice")
-        mapping[row["file"]] = row[id_column]
+        file = match_key(row["file"], known)
+        if file in mapping and mapping[file] != row[id_column]:
+            raise ExportError(f"{path.name} row {line}: {file} is mapped twice")
+        mapping[file] = row[id_column]
     return mapping
 
 
@@ -209,15 +215,6 @@ def _student_notes(entry: Scored, late_penalty: float) -> list[tuple[str, str]]:
     return notes
 
 
-def _write_csv(path: Path, rows: list[list[str]] | list[dict], fieldnames: tuple[str, ...] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=fieldnames) if fieldnames else csv.writer(file)
-        if fieldnames:
-            writer.writeheader()
-        writer.writerows(rows)
-
-
 @dataclass
 class _Run:
     """One export's inputs after reading, scoring and joining."""
@@ -248,9 +245,9 @@ class _Run:
         """Write the LMS file `rows`, the report over `students` (key, name) and the unmatched list."""
         result = ExportResult(out, Path(f"{out}.report.csv"), Path(f"{out}.unmatched.csv"), students=len(students),
                               unmatched=len(self.join.unmatched))
-        _write_csv(out, rows)
-        _write_csv(result.report, [self.report_row(key, name) for key, name in students], REPORT_COLUMNS)
-        _write_csv(result.unmatched_file, [
+        write_csv(out, rows)  # every cell cleaned, formula-like ones neutralised
+        write_csv(result.report, [self.report_row(key, name) for key, name in students], REPORT_COLUMNS)
+        write_csv(result.unmatched_file, [
             {"file": e.row.file, "student": e.row.student, "student_id": e.row.student_id,
              "attachment_id": e.row.attachment_id, "late": "true" if e.row.late else "false",
              "total": fmt(e.total), "reason": reason} for e, reason in self.join.unmatched], UNMATCHED_COLUMNS)
@@ -302,7 +299,7 @@ def export_canvas(*, grades_csv: Path, roster: Path, out: Path, assignment: str,
     """A CSV for Canvas's gradebook import: the roster's students with this assignment's total."""
     grades, manual_scores, scored = load_class(grades_csv=grades_csv, manual_csv=manual, master=master,
                                                late_penalty=late_penalty, missing=missing)
-    mapped = read_mapping(mapping, id_column="canvas_id") if mapping else {}
+    mapped = read_mapping(mapping, id_column="canvas_id", known={r.file for r in grades.rows}) if mapping else {}
     students = read_canvas_roster(roster)
     keys = {e.row.file: ((mapped[e.row.file], "the mapped Canvas id") if e.row.file in mapped else
                          (e.row.student_id, "Canvas id") if e.row.student_id else
@@ -377,7 +374,8 @@ def export_moodle(*, grades_csv: Path, out: Path, id_column: str, roster: Path |
         raise ExportError(f"final_grades.csv has no Moodle identifiers: pass --mapping (file,{id_column}) or --roster")
     grades, manual_scores, scored = load_class(grades_csv=grades_csv, manual_csv=manual, master=master,
                                                late_penalty=late_penalty, missing=missing)
-    mapped = ({f: _moodle_key(v, id_column) for f, v in read_mapping(mapping, id_column=id_column).items()}
+    mapped = ({f: _moodle_key(v, id_column) for f, v in
+               read_mapping(mapping, id_column=id_column, known={r.file for r in grades.rows}).items()}
               if mapping else {})
     students = read_moodle_roster(roster, id_column=id_column) if roster else None
     by_link = {s["link"]: s["key"] for s in students or [] if s["link"]}

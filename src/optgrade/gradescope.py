@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .export import fmt, load_class
 from .results import autograder_points
+from .safetext import clean_line
 from .submissions import unique_names
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -44,9 +45,11 @@ class GradescopeReport:
         return not self.violations
 
     def lines(self) -> list[str]:
+        """The report, one line each; names and test names come from submissions, so no control characters."""
         verdict = "OK" if self.ok else f"{len(self.violations)} violations"
-        return ([f"violation: {v}" for v in self.violations] + [f"warning: {w}" for w in self.warnings]
-                + self.notes + [f"gradescope check: {verdict} ({self.checked} results files checked)"])
+        return [clean_line(line) for line in [f"violation: {v}" for v in self.violations]
+                + [f"warning: {w}" for w in self.warnings]
+                + self.notes + [f"gradescope check: {verdict} ({self.checked} results files checked)"]]
 
 
 def _is_number(value: object) -> bool:
@@ -169,8 +172,9 @@ def validate(*, grades_csv: Path, autograder_zip: Path, manual_csv: Path | None 
     grades, _, scored = load_class(grades_csv=grades_csv, manual_csv=manual_csv, master=master,
                                    late_penalty=late_penalty)
     stems = {p.stem for p in files}
-    # rows are in grading order, so the same de-duplication gives each row its results file
-    expected = unique_names([Path(row.file) for row in grades.rows])
+    # the rows' keys are unique and in grading order: the function that named the results files
+    # when grading gives each row its file again
+    expected = unique_names([row.file for row in grades.rows])
     report.warnings += [f"{row.file}: no results file {name}.json" for row, name in zip(grades.rows, expected)
                         if name not in stems]
     for entry in scored:

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .errors import OptgradeError
+from .safetext import clean_line, clean_text, match_key, restore, write_csv
 from .submissions import InvalidSubmission, Submission, discover, prepare
 
 BEGIN_MARK = "<!-- BEGIN QUESTION -->"
@@ -105,13 +106,15 @@ def default_master(root: Path | None = None) -> Path:
 # ---- the TAs' score sheet ----------------------------------------------------------------------
 
 def submissions_in_grades(grades_csv: Path) -> list[dict[str, str]]:
-    """The submission rows of a final_grades.csv (without the points-per-question row)."""
+    """The submission rows of a final_grades.csv (without the points-per-question row), with the
+    cells neutralised for spreadsheets (`'=...`) read back as the names they stand for."""
     if not grades_csv.is_file():
         raise OptgradeError(f"no grades file: {grades_csv} (run `optgrade grade` first)")
     with open(grades_csv, newline="", encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(file))
     if rows and "file" not in rows[0]:
         raise OptgradeError(f"{grades_csv} has no 'file' column: not a final_grades.csv")
+    rows = [{k: restore(clean_line(v)) if isinstance(v, str) else "" for k, v in row.items()} for row in rows]
     return [row for row in rows if row.get("file") and row["file"] != "points-per-question"]
 
 
@@ -121,13 +124,9 @@ def write_template(*, grades_csv: Path, out: Path, questions: list[ManualQuestio
         # The sheet is where TAs type their scores: silently starting it over would lose them.
         raise OptgradeError(f"{out} exists (it may hold scores already); pass --force to overwrite it")
     rows = submissions_in_grades(grades_csv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow([*FIXED_COLUMNS, *(q.header for q in questions)])
-        for row in rows:
-            writer.writerow([row["file"], row.get("student", ""), row.get("student_id", ""),
-                             *([""] * len(questions))])
+    write_csv(out, [[*FIXED_COLUMNS, *(q.header for q in questions)]]
+              + [[row["file"], row.get("student", ""), row.get("student_id", ""), *([""] * len(questions))]
+                 for row in rows])
     return len(rows)
 
 
@@ -180,7 +179,9 @@ def read_manual_scores(*, path: Path, questions: list[ManualQuestion], submissio
             errors = []
             for row in reader:
                 where = f"{path.name} row {reader.line_num}"
-                name = (row.get("file") or "").strip()
+                cell = (row.get("file") or "").strip()
+                # the key as we wrote it (`'=x.ipynb`), or as a spreadsheet saves it again (`=x.ipynb`)
+                name = match_key(cell, known) if cell else ""
                 if not name and not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                     continue  # a blank line, as spreadsheets like to leave at the end
                 if None in row or any((row.get(c) or "").strip() for c in row if c is not None and not c.strip()):
@@ -281,7 +282,7 @@ def _font_paths() -> dict[str, Path]:
 
 def _printable(text: str) -> str:
     """Text fpdf2 can lay out: tabs as spaces, no control characters (a stray \\x00 breaks the PDF)."""
-    text = text.replace("\r\n", "\n").replace("\t", "    ")
+    text = clean_text(text).replace("\t", "    ")
     return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
 
 
@@ -336,8 +337,8 @@ def write_answer_pdfs(*, paths: list[Path], out_dir: Path, questions: list[Manua
         workdir = Path(tempfile.mkdtemp(prefix="optgrade-pdf-"))
         try:
             notebook = nbformat.read(prepare(submission, workdir), as_version=4)
-            title = submission.path.name + (f"  ({submission.student}, Canvas id {submission.student_id})"
-                                            if submission.student_id else "")
+            title = submission.key + (f"  ({submission.student}, Canvas id {submission.student_id})"
+                                      if submission.student_id else "")
             target = out_dir / f"{submission.name}.pdf"
             write_answer_pdf(path=target, title=title, answers=written_answers(notebook, questions))
             run.written.append(target)

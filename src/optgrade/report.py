@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .results import SubmissionResult
+from .safetext import clean_line
 
 
 def _points(value: float) -> str:
@@ -15,7 +16,7 @@ def points_table(results: list[SubmissionResult]) -> str:
     for result in results:
         for question, score in result.scores.items():
             questions.setdefault(question, score.possible)
-    names = [r.submission for r in results]
+    names = [clean_line(r.submission) for r in results]
     width = max([len("question")] + [len(q) for q in questions] + [len("total")]) + 2
     columns = [max(len(n), 9) + 2 for n in names]
     lines = ["question".ljust(width) + "points".rjust(8) + "".join(n.rjust(c) for n, c in zip(names, columns))]
@@ -31,13 +32,14 @@ def points_table(results: list[SubmissionResult]) -> str:
     lines += ["-" * len(total), total, status]
     for result in results:
         if result.message:
-            lines.append(f"{result.submission}: {result.message.splitlines()[0][:200]}")
+            lines.append(clean_line(f"{result.submission}: {result.message.splitlines()[0][:200]}"))
     return "\n".join(lines)
 
 
 def class_summary(rows: list[tuple[str, SubmissionResult, bool]], points: dict[str, float]) -> str:
     """One line per submission (score, status, late), then the class's statistics."""
     possible = sum(points.values())
+    rows = [(clean_line(name), result, late) for name, result, late in rows]  # names come from students
     width = max([len("submission")] + [len(name) for name, _, _ in rows]) + 2
     lines = ["submission".ljust(width) + "score".rjust(10) + "  status", "-" * (width + 26)]
     for name, result, late in rows:

@@ -16,6 +16,7 @@ import nbformat
 
 from .errors import OptgradeError
 from .project import ASSIGNMENT_NAME, NOTEBOOK_NAME
+from .safetext import clean_line
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 # Canvas bulk downloads: lastfirst[_LATE]_<canvas user id>_<attachment id>_<original name>
@@ -35,6 +36,11 @@ class Submission:
     student_id: str = ""
     attachment_id: str = ""
     late: bool = False
+    key: str = ""  # unique within a batch: the `file` column of final_grades.csv (default: the file's name)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", clean_key(self.path.name))
 
 
 def parse_canvas_name(filename: str) -> dict[str, str | bool]:
@@ -45,31 +51,70 @@ def parse_canvas_name(filename: str) -> dict[str, str | bool]:
             "attachment_id": match["attachment_id"], "late": bool(match["late"])}
 
 
-def safe_stem(path: Path) -> str:
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+def safe_stem(path: Path | str) -> str:
+    """A file-name-safe stem of a file name or key (`alice/hw.ipynb` -> `alice_hw`)."""
+    text = path if isinstance(path, str) else path.name
+    suffix = PurePosixPath(text).suffix
+    stem = text[: -len(suffix)] if suffix else text
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "submission"
 
 
+def clean_key(text: str) -> str:
+    """A name as it may appear in a CSV or on a terminal: no control characters, no outer spaces
+    (spreadsheets and our readers strip those)."""
+    return clean_line(text.strip()) or "submission"
+
+
 def discover(paths: list[Path]) -> list[Submission]:
-    """Every submission file under `paths` (files as given, folders searched recursively), sorted."""
-    files: list[Path] = []
+    """Every submission file under `paths` (files as given, folders searched recursively), sorted.
+
+    Keys: the bare name of a file given directly; for a file found in a folder, its path relative
+    to that folder (`alice/a5_optimization.ipynb`, so a flat folder gives bare names); `-2`, `-3`...
+    when that still clashes. A notebook in a direct subfolder whose name carries no student (not a
+    Canvas name) gets the subfolder's name as its student.
+    """
+    found: list[tuple[Path, str, str]] = []  # file, key, student folder
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
-                            SUBMISSION_SUFFIXES and not any(part.startswith(".") for part in p.parts))
+            for file in sorted(path.rglob("*")):
+                relative = file.relative_to(path)
+                if file.is_file() and file.suffix.lower() in SUBMISSION_SUFFIXES and not any(
+                        part.startswith(".") for part in relative.parts):
+                    found.append((file, relative.as_posix(), relative.parts[0] if len(relative.parts) == 2 else ""))
         elif path.is_file():
-            files.append(path)
+            found.append((path, path.name, ""))
         else:
             raise OptgradeError(f"no such file or folder: {path}")
-    return [Submission(file, name, **parse_canvas_name(file.name))
-            for file, name in zip(files, unique_names(files))]
+    keys = unique_keys([key for _, key, _ in found])
+    return [Submission(file, name, **{"student": clean_key(folder) if folder else "", **parse_canvas_name(file.name)},
+                       key=key)
+            for (file, _, folder), key, name in zip(found, keys, unique_names(keys))]
 
 
-def unique_names(files: list[Path]) -> list[str]:
-    """Output-file names for a batch, in order: the sanitised stem, then `-2`, `-3`... on clashes."""
+def unique_keys(keys: list[str]) -> list[str]:
+    """`keys` cleaned and made unique, in order: a clashing key gets `-2`, `-3`... before its suffix;
+    a key that is unique as it stands is never taken by another's `-2`."""
+    cleaned = [clean_key(key) for key in keys]
+    reserved = set(cleaned)
+    unique, taken = [], set()
+    for key in cleaned:
+        candidate, counter = key, 2
+        suffix = PurePosixPath(key).suffix
+        stem = key[: -len(suffix)] if suffix else key
+        while candidate in taken or (candidate != key and candidate in reserved):
+            candidate, counter = f"{stem}-{counter}{suffix}", counter + 1
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def unique_names(keys: list[str]) -> list[str]:
+    """Output-file names (results/<name>.json, feedback/<name>.txt) for a batch's keys, in order:
+    the sanitised key, then `-2`, `-3`... on clashes. `optgrade export gradescope` calls this with
+    the keys of final_grades.csv (in the same order) to find each row's results file."""
     names, taken = [], set()
-    for file in files:
-        name = base = safe_stem(file)
+    for key in keys:
+        name = base = safe_stem(key)
         counter = 2
         while name in taken:
             name, counter = f"{base}-{counter}", counter + 1
