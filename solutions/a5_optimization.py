@@ -1958,10 +1958,14 @@ def test_q4_quality_balanced_accuracy(get_net, np):
                     assert value in activations, f"activation {value!r} is not allowed"
                 else:
                     plain(value)
-            # build_config (a stored input shape) is dropped: the network is built from its input
-            return {"module": "keras.layers", "class_name": kind, "config": options, "registered_name": None}
+            # a stored input shape (build_config) is compared with the real one below, then dropped:
+            # the network is built from its 15x15x1 input
+            declared = (layer.get("build_config") or {}).get("input_shape") if isinstance(layer.get("build_config"), dict) else None
+            assert layer.get("build_config") is None or isinstance(layer.get("build_config"), dict)
+            plain(declared)
+            return {"module": "keras.layers", "class_name": kind, "config": options, "registered_name": None}, declared
 
-        layers = [clean_layer(layer) for layer in layers]
+        layers, declared_inputs = zip(*[clean_layer(layer) for layer in layers])
         for key, value in config.items():
             if key != "layers":
                 nested(value) if isinstance(value, dict) else plain(value)
@@ -1978,6 +1982,8 @@ def test_q4_quality_balanced_accuracy(get_net, np):
         for index, layer in enumerate(layers):
             kind, cfg = layer["class_name"], layer["config"]
             assert cfg.get("data_format") in (None, "channels_last"), "only channels_last data"
+            assert declared_inputs[index] in (None, [None, *shape]), \
+                f"{kind}: its stored input shape {declared_inputs[index]} is not the shape it receives"
             size = math.prod(shape)
             if kind == "InputLayer":
                 assert index == 0, "InputLayer must come first"
@@ -2071,7 +2077,7 @@ def test_q4_quality_balanced_accuracy(get_net, np):
         keras.utils.set_random_seed(0)  # seeded, then the network is built: the same weights every time
         model = keras.saving.deserialize_keras_object(
             {"module": "keras", "class_name": "Sequential", "registered_name": None,
-             "config": {"name": "submitted", "trainable": True, "layers": layers}}, safe_mode=True)
+             "config": {"name": "submitted", "trainable": True, "layers": list(layers)}}, safe_mode=True)
         assert isinstance(model, keras.Sequential)
         if not model.built:
             model.build((None, 15, 15, 1))

@@ -17,13 +17,9 @@ SOLUTION_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|#\s*SOLUTION\b|BEGIN
 
 
 def hidden_test_names(autograder_zip: Path) -> list[str]:
-    names = []
-    with zipfile.ZipFile(autograder_zip) as archive:
-        for member in archive.namelist():
-            if member.startswith("tests/") and member.endswith(".py"):
-                source = archive.read(member).decode()
-                names += re.findall(r"@test_case\([^)]*hidden=True[^)]*\)\s*\ndef (\w+)", source)
-    return names
+    from optgrade.results import zip_test_cases
+
+    return [case.node.name for case in zip_test_cases(autograder_zip) if case.hidden]
 
 
 def test_master_notebook_matches_its_source(project, tmp_path):

@@ -26,7 +26,7 @@ points = None
 def test_q9_public(answer):
     assert answer is not None
 
-@test_case(points=2, hidden=True)
+@test_case(points=2, hidden=True, failure_message="the answer should double its input")
 def test_q9_hidden(answer, np):
     import json
 
@@ -99,11 +99,25 @@ def records(*events: dict) -> io.StringIO:
     return io.StringIO("".join(json.dumps(e) + "\n" for e in events))
 
 
-def test_checker_reads_only_well_formed_records_and_the_first_per_question():
+def test_checker_reads_only_well_formed_records_and_the_last_per_question():
+    # Otter keeps a question's last check: a fix re-checked later counts, an earlier record does not
     stream = records({"event": "probe", "question": "q9", "tests": {"t": {"value": 1}}},
+                     {"event": "probe", "question": "q8", "tests": {"t": {"value": 3}}},
                      {"event": "probe", "question": "q9", "tests": {"t": {"value": 2}}})
-    stream = io.StringIO("garbage\n{not json\n" + stream.getvalue() + '[1, 2]\n{"event": "probe"}\n')
-    assert checker.read_records(stream) == {"q9": {"t": {"value": 1}}}
+    stream = io.StringIO("garbage\n{not json\n" + stream.getvalue() + '[1, 2]\n{"event": "probe"}\n'
+                         '{"event": "verdict", "question": "q9", "tests": {"t": {"value": 9}}}\n')
+    assert checker.read_records(stream) == {"q9": {"t": {"value": 2}}, "q8": {"t": {"value": 3}}}
+
+
+def test_hidden_test_without_a_hint_is_refused(tmp_path):
+    with pytest.raises(BuildError, match="failure_message"):
+        write_bundle(autograder_zip(tmp_path, TEST_FILE.replace(', failure_message="the answer should double its input"', "")),
+                     tmp_path / "hardened")
+
+
+def test_expensive_checks_are_decided_last():
+    checks = {"QUESTIONS": {"q1": ["slow", "a"], "q2": ["b"]}, "SECONDS": {"slow": 600}}
+    assert checker.check_order(checks) == [("q1", "a"), ("q2", "b"), ("q1", "slow")]
 
 
 def test_checker_fails_wrong_data_and_slow_checks_instead_of_passing():

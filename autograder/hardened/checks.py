@@ -649,8 +649,11 @@ def test_q4_quality_balanced_accuracy(data):
                     assert value in activations, f'activation {value!r} is not allowed'
                 else:
                     plain(value)
-            return {'module': 'keras.layers', 'class_name': kind, 'config': options, 'registered_name': None}
-        layers = [clean_layer(layer) for layer in layers]
+            declared = (layer.get('build_config') or {}).get('input_shape') if isinstance(layer.get('build_config'), dict) else None
+            assert layer.get('build_config') is None or isinstance(layer.get('build_config'), dict)
+            plain(declared)
+            return ({'module': 'keras.layers', 'class_name': kind, 'config': options, 'registered_name': None}, declared)
+        layers, declared_inputs = zip(*[clean_layer(layer) for layer in layers])
         for key, value in config.items():
             if key != 'layers':
                 nested(value) if isinstance(value, dict) else plain(value)
@@ -665,6 +668,7 @@ def test_q4_quality_balanced_accuracy(data):
         for index, layer in enumerate(layers):
             kind, cfg = (layer['class_name'], layer['config'])
             assert cfg.get('data_format') in (None, 'channels_last'), 'only channels_last data'
+            assert declared_inputs[index] in (None, [None, *shape]), f'{kind}: its stored input shape {declared_inputs[index]} is not the shape it receives'
             size = math.prod(shape)
             if kind == 'InputLayer':
                 assert index == 0, 'InputLayer must come first'
@@ -753,7 +757,7 @@ def test_q4_quality_balanced_accuracy(data):
         import skimage.io
         from sklearn.model_selection import train_test_split
         keras.utils.set_random_seed(0)
-        model = keras.saving.deserialize_keras_object({'module': 'keras', 'class_name': 'Sequential', 'registered_name': None, 'config': {'name': 'submitted', 'trainable': True, 'layers': layers}}, safe_mode=True)
+        model = keras.saving.deserialize_keras_object({'module': 'keras', 'class_name': 'Sequential', 'registered_name': None, 'config': {'name': 'submitted', 'trainable': True, 'layers': list(layers)}}, safe_mode=True)
         assert isinstance(model, keras.Sequential)
         if not model.built:
             model.build((None, 15, 15, 1))

@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 from .results import GRADED, SubmissionResult
+from .safetext import clean_line, clean_text, write_csv
 from .submissions import Submission
 
 STATUS_LABELS = {GRADED: "Completed"}  # Otter's own word for a graded submission
@@ -48,7 +48,7 @@ def gradescope_results(result: SubmissionResult, points: dict[str, float]) -> di
 
 
 def feedback_text(submission: Submission, result: SubmissionResult, points: dict[str, float]) -> str:
-    lines = [f"Submission: {submission.path.name}",
+    lines = [f"Submission: {clean_line(submission.path.name)}",
              f"Status: {result.status}" + (f" ({result.message.splitlines()[0][:300]})" if result.message else ""),
              f"Autograded score: {result.earned:g} / {sum(points.values()):g}", "", "Per question:"]
     for question, possible in points.items():
@@ -56,6 +56,8 @@ def feedback_text(submission: Submission, result: SubmissionResult, points: dict
         earned = score.earned if score else 0.0
         mark = "" if earned >= possible else "   <- lost points"
         lines.append(f"  {question:<14} {earned:>5g} / {possible:g}{mark}")
+        # the instructor's hint for each failed hidden test: what to look at, never the test itself
+        lines += [f"      hint: {hint}" for hint in dict.fromkeys(result.hints.get(question, []))]
     visible = [t for t in result.results_json.get("tests", []) if t.get("visibility") == "visible"
                and t.get("output")]
     if visible:
@@ -69,7 +71,9 @@ def feedback_text(submission: Submission, result: SubmissionResult, points: dict
 def record(out_dir: Path, submission: Submission, result: SubmissionResult, points: dict[str, float]) -> None:
     results = gradescope_results(result, points)
     (out_dir / "results" / f"{submission.name}.json").write_text(json.dumps(results, indent=2))
-    (out_dir / "feedback" / f"{submission.name}.txt").write_text(feedback_text(submission, result, points))
+    # Names, messages and test output come from the submission: no control characters reach the reader.
+    feedback = clean_text(feedback_text(submission, result, points))
+    (out_dir / "feedback" / f"{submission.name}.txt").write_text(feedback, encoding="utf-8")
 
 
 def grades_rows(graded: list[tuple[Submission, SubmissionResult]], points: dict[str, float]) -> list[dict]:
@@ -82,22 +86,19 @@ def grades_rows(graded: list[tuple[Submission, SubmissionResult]], points: dict[
         earned = {q: (result.scores[q].earned if q in result.scores else 0.0) for q in questions}
         total = round(sum(earned.values()), 6)
         rows.append({
-            "file": submission.path.name, **{q: f"{earned[q]:g}" for q in questions},
+            "file": submission.key, **{q: f"{earned[q]:g}" for q in questions},
             "total_points_earned": f"{total:g}",
             "percent_correct": f"{(total / possible if possible else 0):.4f}",
             "grading_status": grading_status(result),
             "student": submission.student, "student_id": submission.student_id,
             "attachment_id": submission.attachment_id, "late": "true" if submission.late else "false",
-            "message": result.message.splitlines()[0][:300] if result.message else "",
+            "message": clean_line(result.message.splitlines()[0][:300]) if result.message else "",
         })
     return rows
 
 
 def write_grades_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, rows, list(rows[0]))  # text cleaned, formula-like cells neutralised
 
 
 def write_report_png(path: Path, graded: list[tuple[Submission, SubmissionResult]],
