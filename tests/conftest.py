@@ -25,6 +25,13 @@ def docker_or_skip() -> bool:
 
 
 @pytest.fixture(scope="session")
+def verdict_cache(tmp_path_factory) -> Path:
+    """One verdict cache for the whole session's hardened batches: the 2019 network is trained once,
+    not once per submission. Cached and fresh grades are equal (test_verdict_cache.py)."""
+    return tmp_path_factory.mktemp("verdict-cache")
+
+
+@pytest.fixture(scope="session")
 def project() -> Project:
     return Project(ROOT)
 

@@ -103,10 +103,14 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
 @click.option("--autograder", "autograder_zip", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Autograder zip for the local backend (default: the project's).")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the verdicts of expensive checks (training the CNN) are kept for reuse "
+                   "[default: ~/.cache/optgrade/verdicts].")
+@click.option("--no-cache", is_flag=True, help="Grade every check afresh (the grades are the same).")
 @root_option
 def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, timeout: float,
           memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
-          no_progress: bool, root: Path | None) -> None:
+          no_progress: bool, cache_dir: Path | None, no_cache: bool, root: Path | None) -> None:
     """Grade notebooks, exported zips or folders of them; write the class's grade files to OUT_DIR."""
     from .container import DEFAULT_IMAGE, Limits
     from .grade import grade_submissions
@@ -119,7 +123,8 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, ti
     zip_path = autograder_zip or _project(root).autograder_zip
     run = grade_submissions(paths=list(paths), out_dir=out_dir, autograder_zip=zip_path, backend=backend,
                             workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,
-                            limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit))
+                            limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit),
+                            cache_dir=None if no_cache else cache_dir or Path.home() / ".cache" / "optgrade" / "verdicts")
     click.echo(f"backend: {run.backend}")
     click.echo(class_summary([(g.submission.key, g.result, g.submission.late) for g in run.graded],
                              run.points))

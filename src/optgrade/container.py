@@ -28,6 +28,7 @@ from .hardened import Bundle
 from .project import NOTEBOOK_NAME
 from .results import SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
+from .verdicts import VerdictCache
 
 DEFAULT_IMAGE = "optgrade-grader:latest"
 GRADER_UID = 10001   # runs the checks
@@ -204,9 +205,18 @@ def _readable(path: Path) -> None:
             os.chmod(Path(folder) / file, 0o644)
 
 
+def image_id(image: str = DEFAULT_IMAGE) -> str:
+    """The grader image's id (part of every cached verdict's key: another image, another verdict)."""
+    inspected = _docker("image", "inspect", "--format", "{{.Id}}", image, timeout=20)
+    return inspected.stdout.strip() if inspected.returncode == 0 else ""
+
+
 def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
-                       limits: Limits = Limits()) -> SubmissionResult:
-    """Grade one prepared notebook in two fresh containers; never raises for a bad submission."""
+                       limits: Limits = Limits(), cache: "VerdictCache | None" = None) -> SubmissionResult:
+    """Grade one prepared notebook in two fresh containers; never raises for a bad submission.
+
+    With a verdict cache, expensive checks whose probe data was already judged are not run again:
+    their cached verdicts (computed by the trusted checker for exactly that data) are used."""
     scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
     probe_name, check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
     try:
@@ -227,18 +237,23 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                        out_of_memory=probe.out_of_memory, output_overflow=probe.overflow,
                        stderr_tail=probe.stderr_tail, seconds=probe.seconds,
                        limits_text={"timeout": f"{limits.timeout:g}", "memory": limits.memory})
+        cached = cache.lookup(probe.stdout) if cache else {}
+        skip = ["--skip", ",".join(sorted(cached))] if cached else []
         checked = run_container(run_command(
             name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
             uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
-            command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks"],
+            command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *skip],
             stdin=True), check_name, timeout=limits.timeout + 120, stdin_data=probe.stdout)
         problem = ""
         if checked.timed_out or checked.out_of_memory or checked.exit_code != 0:
             problem = (f"the trusted checker did not finish (exit {checked.exit_code}"
                        f"{', timed out' if checked.timed_out else ''}"
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
-        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem,
-                       grader_lines=bundle.grader_lines(), hints=bundle.hints())
+        verdicts = check_lines(checked.stdout)
+        if cache and not problem:
+            cache.store(probe.stdout, verdicts)
+        return combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),
+                       checker_problem=problem, grader_lines=bundle.grader_lines(), hints=bundle.hints())
     finally:
         _remove(probe_name)
         _remove(check_name)

@@ -8,6 +8,7 @@ when every submission fails.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -18,13 +19,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import outputs
-from .container import DEFAULT_IMAGE, Limits, docker_available, grade_in_container, remove_live_containers
+from .container import (DEFAULT_IMAGE, Limits, docker_available, grade_in_container, image_id,
+                        remove_live_containers, thread_environment)
 from .container import stopping as container_stopping
 from .errors import GradingError, OptgradeError
 from .hardened import Bundle
 from .project import Project
 from .results import CRASHED, INVALID, SubmissionResult, autograder_points
 from .runner import grade_with_otter
+from .verdicts import VerdictCache
 from .submissions import InvalidSubmission, Submission, discover, prepare
 
 BACKENDS = ("auto", "docker", "local")
@@ -69,7 +72,7 @@ def bundle_for(autograder_zip: Path) -> Bundle:
 
 
 def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
-              image: str, bundle: Bundle | None = None) -> SubmissionResult:
+              image: str, bundle: Bundle | None = None, cache: VerdictCache | None = None) -> SubmissionResult:
     """Prepare, run and always return a result, whatever the submission does."""
     workdir = Path(tempfile.mkdtemp(prefix="optgrade-prepare-"))
     try:
@@ -79,7 +82,8 @@ def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, lim
             return SubmissionResult(submission.name, INVALID, message=str(problem))
         if backend == "docker":
             bundle = bundle or bundle_for(autograder_zip)
-            return grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits)
+            return grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits,
+                                      cache=cache)
         return grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
                                 name=submission.name, cpus=limits.cpus)
     except Exception as error:  # a grader bug must not cost the rest of the batch its results
@@ -90,13 +94,20 @@ def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, lim
 
 def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path, backend: str = "auto",
                       workers: int = 1, limits: Limits = Limits(), image: str = DEFAULT_IMAGE,
-                      progress: bool = True) -> GradingRun:
-    """Grade every submission under `paths` and write the outputs to `out_dir`."""
+                      progress: bool = True, cache_dir: Path | None = None) -> GradingRun:
+    """Grade every submission under `paths` and write the outputs to `out_dir`.
+
+    `cache_dir`: where the hardened backend keeps the verdicts of expensive checks (training the
+    CNN) for reuse; None grades everything afresh. Cached or not, every grade is the same."""
     if not autograder_zip.is_file():
         raise GradingError(f"autograder zip not found: {autograder_zip} (run `optgrade build`)")
     submissions = discover(paths)
     chosen = choose_backend(backend, image)
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
+    cache = None
+    if bundle is not None and cache_dir is not None:
+        runtime = json.dumps({"image": image_id(image), "threads": thread_environment()}, sort_keys=True)
+        cache = VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
     points = autograder_points(autograder_zip)
     outputs.prepare_out_dir(out_dir)
     container_stopping.clear()
@@ -106,7 +117,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(grade_one, s, backend=chosen, autograder_zip=autograder_zip,
-                                   limits=limits, image=image, bundle=bundle): s for s in submissions}
+                                   limits=limits, image=image, bundle=bundle, cache=cache): s for s in submissions}
             try:
                 for future in as_completed(futures):
                     submission, result = futures[future], future.result()

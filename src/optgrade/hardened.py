@@ -169,23 +169,24 @@ class Bundle:
     def missing(self) -> list[Path]:
         return [p for p in (self.assignment_dir, self.probes, self.checks, self.autograder_zip) if not p.exists()]
 
-    def _constants(self) -> dict:
+    def constants(self) -> dict:
+        """QUESTIONS, POINTS, HINTS and SECONDS of checks.py, read without running it."""
         values = {}
         for node in ast.parse(self.checks.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = getattr(node.targets[0], "id", "")
-                if target in ("QUESTIONS", "POINTS", "HINTS"):
+                if target in ("QUESTIONS", "POINTS", "HINTS", "SECONDS"):
                     values[target] = ast.literal_eval(node.value)
         return values
 
     def hidden_tests(self) -> dict[str, list[tuple[str, float]]]:
         """Question -> [(hidden test, points)], read from checks.py without running it."""
-        values = self._constants()
+        values = self.constants()
         return {q: [(t, float(values["POINTS"][t])) for t in tests] for q, tests in values["QUESTIONS"].items()}
 
     def hints(self) -> dict[str, str]:
         """Hidden test -> the hint a student sees when it fails."""
-        return dict(self._constants().get("HINTS", {}))
+        return dict(self.constants().get("HINTS", {}))
 
     def grader_lines(self) -> frozenset[str]:
         """Distinctive lines of probes.py and checks.py (for keeping them out of student feedback)."""

@@ -1,0 +1,102 @@
+"""The verdict cache of expensive checks: keyed by the probe data on the trusted side, plain JSON,
+and a cached grade equal to a fresh one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import docker_or_skip
+from optgrade.container import Limits
+from optgrade.grade import grade_submissions
+from optgrade.verdicts import VerdictCache
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def probe_output(*records: dict) -> bytes:
+    return "".join(json.dumps({"event": "probe", **r}) + "\n" for r in records).encode()
+
+
+def cnn_record(config: str) -> dict:
+    return {"question": "q4", "tests": {"train": {"value": config}, "cheap": {"value": 1}}}
+
+
+def verdict(passed: bool, message: str = "passed") -> dict:
+    return {"question": "q4", "name": "train", "points": 4.0, "passed": passed, "message": message}
+
+
+@pytest.fixture
+def cache(tmp_path) -> VerdictCache:
+    return VerdictCache(tmp_path / "cache", salt="checks+data+image", expensive={"train": "q4"})
+
+
+def test_a_verdict_is_found_only_for_exactly_the_data_it_was_computed_for(cache):
+    sent = probe_output(cnn_record('{"layers": [1]}'))
+    cache.store(sent, [verdict(True), {"question": "q4", "name": "cheap", "points": 1.0, "passed": True,
+                                       "message": "passed"}])
+    assert cache.lookup(sent) == {"train": verdict(True)}
+    # other probe data (another architecture) finds nothing: a submission cannot claim a verdict
+    assert cache.lookup(probe_output(cnn_record('{"layers": [2]}'))) == {}
+    # the last record of a question counts, as in the checker
+    assert cache.lookup(probe_output(cnn_record('{"layers": [1]}'), cnn_record('{"layers": [2]}'))) == {}
+    # cheap checks are never cached
+    assert len(list(cache.folder.rglob("*.json"))) == 1
+
+
+def test_another_grader_setup_shares_nothing(cache, tmp_path):
+    sent = probe_output(cnn_record("net"))
+    cache.store(sent, [verdict(True)])
+    other = VerdictCache(cache.folder, salt="other checks", expensive={"train": "q4"})
+    assert other.lookup(sent) == {}
+
+
+def test_only_verdicts_that_do_not_depend_on_the_machine_are_kept(cache):
+    sent = probe_output(cnn_record("net"))
+    cache.store(sent, [verdict(False, "the check took longer than 600 s")])
+    assert cache.lookup(sent) == {}
+    cache.store(sent, [verdict(False, "AssertionError: balanced accuracy 0.500 < 0.90")])
+    assert cache.lookup(sent)["train"]["passed"] is False
+
+
+def test_a_damaged_entry_is_ignored_not_trusted(cache):
+    sent = probe_output(cnn_record("net"))
+    cache.store(sent, [verdict(True)])
+    (entry,) = cache.folder.rglob("*.json")
+    entry.write_text('{"passed": true}')  # not a full verdict
+    assert cache.lookup(sent) == {}
+    entry.write_text("\x80 not json")
+    assert cache.lookup(sent) == {}
+
+
+@pytest.mark.slow
+def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
+    docker_or_skip()
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "submissions" / "passes-all.ipynb", folder)
+    shutil.copy(ROOT / "examples" / "corpus" / "submissions" / "fair-own-cnn-leaky-gmp.ipynb", folder)
+    shutil.copy(ROOT / "examples" / "submissions" / "always-zero-model.ipynb", folder)
+    cache_dir = tmp_path / "cache"
+
+    def results(out_name: str, cache_dir: Path | None) -> dict[str, dict]:
+        out = tmp_path / out_name
+        grade_submissions(paths=[folder], out_dir=out, autograder_zip=project.autograder_zip, backend="docker",
+                          workers=2, limits=Limits(timeout=300), progress=False, cache_dir=cache_dir)
+        graded = {}
+        for path in sorted((out / "results").glob("*.json")):
+            data = json.loads(path.read_text())
+            data.pop("execution_time", None)
+            graded[path.name] = data
+        return graded
+
+    fresh = results("fresh", None)
+    filled = results("filled", cache_dir)
+    assert len(list(cache_dir.rglob("*.json"))) == 3  # three networks judged (the frozen one refused)
+    reused = results("reused", cache_dir)
+    assert fresh == filled == reused
+    assert {name: data["score"] for name, data in reused.items()} == {
+        "passes-all.json": 27.0, "fair-own-cnn-leaky-gmp.json": 26.0, "always-zero-model.json": 20.5}
