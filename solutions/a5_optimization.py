@@ -540,8 +540,12 @@ def test_q2_2_statement_d(q2_2_true_statements):
 #   `1e10`; the gradient is `-1e10` below $-1$ and `1e10` above $2$ (a wall that pushes back).
 # - `sgd(init, loss, grad, learning_rate=0.01, converge_tol=1e-6, max_iter=10000, callbacks=[])`
 #   repeats `update = learning_rate * gradient; x -= update` while
-#   `abs(update) > converge_tol and cur_iter < max_iter`. After each step it calls every callback as
-#   `func(iter=cur_iter, x=x, loss=cur_loss, grad=cur_grad)` (iterations count from 1) and appends
+#   `abs(update) > converge_tol and cur_iter < max_iter`, where `update` is the last step's update
+#   (before the first step it counts as larger than `converge_tol`): the first step is always taken
+#   unless `max_iter` is 0, and the step whose update falls to `converge_tol` or below is the last one.
+#   After each step it calls every callback as `func(iter=cur_iter, x=x, loss=cur_loss, grad=cur_grad)`
+#   (iterations count from 1; `cur_loss` and `cur_grad` may be those of the new `x`, as in the 2019
+#   solution, or those of the `x` the step started from) and appends
 #   `(cur_iter, x, cur_loss, cur_grad)` to the history list it returns.
 # - `sgd_momentum(init, loss, grad, learning_rate=0.01, momentum_factor=0.6, initial_momentum=1.,
 #   converge_tol=1e-6, max_iter=10000, callbacks=[])` does the same with
@@ -780,7 +784,7 @@ def test_q3_sgd_stops_in_local_minimum(sgd, np):
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
-failure_message: "every history entry must be the tuple (iter, x, loss, grad) with iter counting from 1, and every callback must be called once per step as func(iter=..., x=..., loss=..., grad=...)"
+failure_message: "every history entry must be the tuple (iter, x, loss, grad) with iter counting from 1 and x the value after the step, and every callback must be called once per step as func(iter=..., x=..., loss=..., grad=...) with the same values"
 """ # END TEST CONFIG
 def test_q3_sgd_history_and_callbacks(sgd, np):
     import json
@@ -809,13 +813,16 @@ def test_q3_sgd_history_and_callbacks(sgd, np):
         assert len(calls) == len(history), "each step must call each callback exactly once"
         assert sizes == [4] * len(history), "each history entry must have 4 fields: (iter, x, loss, grad)"
         x = 1.5
+        at_new_x = at_old_x = True  # the prompt allows either reading, as long as it is kept throughout
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all(type(v) is float for v in entry)
             it, hx, hl, hg = entry
             assert it == i, "iter must count the steps from 1"
-            assert np.isclose(hx, x - 0.02 * df(x), rtol=1e-6, atol=1e-6), "x must be the value after the step"
-            assert np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5), \
-                "loss and grad must be evaluated at the new x"
+            # a step of learning_rate * grad in either direction: the sign is the update tests' business
+            assert np.isclose(abs(hx - x), abs(0.02 * df(x)), rtol=1e-6, atol=1e-6), "x must be the value after the step"
+            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5))
+            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(x), rtol=1e-5, atol=1e-5))
+            assert at_new_x or at_old_x, "loss and grad must be those of the new x (or, throughout, of the x the step started from)"
             assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "x"], \
                 "callbacks take the keyword arguments iter, x, loss, grad"
             assert all(type(v) is float for v in call.values())
@@ -840,15 +847,26 @@ def test_q3_sgd_stop_rule(sgd, np):
         default = list(sgd(-0.95, f, df))
         coarse = list(sgd(-0.95, f, df, converge_tol=1.0))
         return {"default_length": len(default),
-                "default_first": [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [],
+                "default": [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in default[:200]],
                 "coarse": [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in coarse[:5]]}
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data["default_length"]) is int
-        first, coarse = data["default_first"], data["coarse"]
-        assert isinstance(first, list) and all(type(v) is float for v in first)
-        # the count means something only for real gradient descent steps
-        assert any(np.isclose(v, -0.9354543, atol=1e-6) for v in first), "the first step is not a gradient descent step"
+        rows, coarse = data["default"], data["coarse"]
+        assert isinstance(rows, list) and all(isinstance(r, list) and all(type(v) is float for v in r) for r in rows)
+
+        def follows(column):
+            x = -0.95
+            for row in rows:
+                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-6, atol=1e-6):
+                    return False
+                x = row[column]
+            return True
+
+        # the count means something only for a run of real gradient descent steps
+        assert rows and len(rows) == min(data["default_length"], 200) and (follows(1) or follows(0)), \
+            "the run is not made of gradient descent steps"
         assert data["default_length"] == 164, "the run from -0.95 does not stop where the stop rule says"
         assert isinstance(coarse, list) and len(coarse) == 1, "with converge_tol=1.0 the run must stop after one step"
         assert all(type(v) is float for v in coarse[0]) and any(np.isclose(v, -0.9354543, atol=1e-6) for v in coarse[0])
@@ -878,15 +896,16 @@ def test_q3_sgd_respects_max_iter(sgd, np):
         assert isinstance(seven, list) and all(isinstance(r, list) and all(type(v) is float for v in r) for r in seven)
         assert data["seven_length"] == len(seven) == 7, "max_iter=7 must give 7 steps"
 
-        def follows(column):
+        def steps(column):
+            # real steps of size learning_rate * grad, in either direction (the sign has its own tests)
             x = -0.95
             for row in seven:
-                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-6, atol=1e-6):
+                if len(row) <= column or not np.isclose(abs(row[column] - x), abs(0.01 * df(x)), rtol=1e-6, atol=1e-6):
                     return False
                 x = row[column]
             return True
 
-        assert follows(1) or follows(0), "the steps do not follow the gradient descent update"
+        assert steps(1) or steps(0), "the history does not hold the steps of the run"
         assert data["zero_length"] == 0, "max_iter=0 must give an empty history"
 
     check(json.loads(json.dumps(probe())))
@@ -1062,15 +1081,18 @@ def test_q3_momentum_history_and_callbacks(sgd_momentum, np):
         assert len(calls) == len(history), "each step must call each callback exactly once"
         assert sizes == [5] * len(history), "each history entry must have 5 fields: (iter, x, momentum, loss, grad)"
         x, momentum = 0.2, 0.0
+        at_new_x = at_old_x = True  # the prompt allows either reading, as long as it is kept throughout
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all(type(v) is float for v in entry)
             it, hx, hm, hl, hg = entry
-            momentum = 0.5 * momentum - 0.02 * df(x)
             assert it == i, "iter must count the steps from 1"
-            assert np.isclose(hm, momentum, rtol=1e-6, atol=1e-6), "momentum must be the value after the step"
-            assert np.isclose(hx, x + momentum, rtol=1e-6, atol=1e-6), "x must be the value after the step"
-            assert np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5), \
-                "loss and grad must be evaluated at the new x"
+            # the new momentum, with the gradient term in either direction (the update tests judge the sign)
+            assert any(np.isclose(hm, 0.5 * momentum + sign * 0.02 * df(x), rtol=1e-6, atol=1e-6) for sign in (-1, 1)), \
+                "momentum must be the value after the step"
+            assert np.isclose(hx, x + hm, rtol=1e-6, atol=1e-6), "x must be the value after the step"
+            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(hx), rtol=1e-5, atol=1e-5))
+            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-5, atol=1e-5) and np.isclose(hg, df(x), rtol=1e-5, atol=1e-5))
+            assert at_new_x or at_old_x, "loss and grad must be those of the new x (or, throughout, of the x the step started from)"
             assert isinstance(call, dict) and sorted(call) == ["grad", "iter", "loss", "momentum", "x"], \
                 "callbacks take the keyword arguments iter, x, momentum, loss, grad"
             assert all(type(v) is float for v in call.values())
@@ -1094,17 +1116,29 @@ def test_q3_momentum_stop_rule_and_max_iter(sgd_momentum, np):
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         default = list(sgd_momentum(-0.95, f, df))
         five = list(sgd_momentum(-0.95, f, df, max_iter=5))
-        return {"default_length": len(default),
-                "default_first": [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [],
-                "five_length": len(five)}
+        return {"default_length": len(default), "five_length": len(five),
+                "default": [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in default[:200]]}
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data["default_length"]) is int and type(data["five_length"]) is int
-        first = data["default_first"]
-        assert isinstance(first, list) and all(type(v) is float for v in first)
-        expected_first = -0.95 + 0.6 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
-        # the count means something only for real momentum steps
-        assert any(np.isclose(v, expected_first, atol=1e-6) for v in first), "the first step is not a momentum step"
+        rows = data["default"]
+        assert isinstance(rows, list) and all(isinstance(r, list) and all(type(v) is float for v in r) for r in rows)
+
+        def follows(column):
+            x, m = -0.95, 1.0
+            for row in rows:
+                if len(row) <= column:
+                    return False
+                m = 0.6 * m - 0.01 * df(x)
+                if not np.isclose(row[column], x + m, rtol=1e-6, atol=1e-6):
+                    return False
+                x, m = row[column], row[column] - x
+            return True
+
+        # the count means something only for a run of real momentum steps
+        assert rows and len(rows) == min(data["default_length"], 200) and (follows(1) or follows(0)), \
+            "the run is not made of momentum steps"
         assert data["default_length"] == 40, "the run from -0.95 does not stop where the stop rule says"
         assert data["five_length"] == 5, "max_iter=5 must give 5 steps"
 
@@ -1764,8 +1798,14 @@ def test_q4_net_initializers(get_net):
     def check(models):
         # any number of weighted layers: a student's own network is judged on every one of them
         kernels = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
+        allowed = {"InputLayer", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
+                   "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Flatten", "Reshape", "Dense", "Dropout",
+                   "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "BatchNormalization", "LayerNormalization",
+                   "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Rescaling", "ZeroPadding2D", "Cropping2D"}
         assert isinstance(models, list) and len(models) == 2
         for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
+            assert all(layer["class_name"] in allowed for layer in model["config"]["layers"]), \
+                "the network uses a layer that is not among the allowed ones"
             weighted = [layer["config"] for layer in model["config"]["layers"]
                         if any(key in layer["config"] for key in kernels)]
             assert weighted, "the network has no layer with weights"
@@ -1794,7 +1834,13 @@ def test_q4_net_batch_norm(get_net):
 
     def check(data):
         assert isinstance(data, dict)
+        allowed = {"InputLayer", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
+                   "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Flatten", "Reshape", "Dense", "Dropout",
+                   "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "BatchNormalization", "LayerNormalization",
+                   "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Rescaling", "ZeroPadding2D", "Cropping2D"}
         with_bn, without = ([layer for layer in data[key]["config"]["layers"]] for key in ("with", "without"))
+        assert all(layer["class_name"] in allowed for layer in with_bn + without), \
+            "the network uses a layer that is not among the allowed ones"
         momenta = [float(layer["config"]["momentum"]) for layer in with_bn if layer["class_name"] == "BatchNormalization"]
         assert momenta, "batch_norm=True adds no BatchNormalization layer"
         assert all(abs(m - 0.7) < 1e-9 for m in momenta), "a BatchNormalization layer ignores bn_momentum"

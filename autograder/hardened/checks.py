@@ -109,7 +109,7 @@ HINTS = {
     "test_q3_momentum_stop_rule_and_max_iter": "sgd_momentum must stop right after the first step whose update abs(learning_rate * grad) is not above converge_tol, and take at most max_iter steps",
     "test_q3_sgd_first_step": "each step must be x -= learning_rate * grad(x), starting from init: check the sign and the order of the update",
     "test_q3_sgd_stops_in_local_minimum": "from -0.95 with learning rate 0.01 plain gradient descent should run downhill into the nearest local minimum and record its loss there",
-    "test_q3_sgd_history_and_callbacks": "every history entry must be the tuple (iter, x, loss, grad) with iter counting from 1, and every callback must be called once per step as func(iter=..., x=..., loss=..., grad=...)",
+    "test_q3_sgd_history_and_callbacks": "every history entry must be the tuple (iter, x, loss, grad) with iter counting from 1 and x the value after the step, and every callback must be called once per step as func(iter=..., x=..., loss=..., grad=...) with the same values",
     "test_q3_sgd_stop_rule": "the loop must stop right after the first step whose update abs(learning_rate * grad) is not above converge_tol",
     "test_q3_sgd_respects_max_iter": "sgd must take at most max_iter steps (none for max_iter=0)",
     "test_q3_stuck_answer": "compare where plain gradient descent ends with the global minimum of the loss on [-1, 2]",
@@ -297,14 +297,16 @@ def test_q3_momentum_history_and_callbacks(data):
         assert len(calls) == len(history), 'each step must call each callback exactly once'
         assert sizes == [5] * len(history), 'each history entry must have 5 fields: (iter, x, momentum, loss, grad)'
         x, momentum = (0.2, 0.0)
+        at_new_x = at_old_x = True
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all((type(v) is float for v in entry))
             it, hx, hm, hl, hg = entry
-            momentum = 0.5 * momentum - 0.02 * df(x)
             assert it == i, 'iter must count the steps from 1'
-            assert np.isclose(hm, momentum, rtol=1e-06, atol=1e-06), 'momentum must be the value after the step'
-            assert np.isclose(hx, x + momentum, rtol=1e-06, atol=1e-06), 'x must be the value after the step'
-            assert np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05), 'loss and grad must be evaluated at the new x'
+            assert any((np.isclose(hm, 0.5 * momentum + sign * 0.02 * df(x), rtol=1e-06, atol=1e-06) for sign in (-1, 1))), 'momentum must be the value after the step'
+            assert np.isclose(hx, x + hm, rtol=1e-06, atol=1e-06), 'x must be the value after the step'
+            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05))
+            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(x), rtol=1e-05, atol=1e-05))
+            assert at_new_x or at_old_x, 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
             assert isinstance(call, dict) and sorted(call) == ['grad', 'iter', 'loss', 'momentum', 'x'], 'callbacks take the keyword arguments iter, x, momentum, loss, grad'
             assert all((type(v) is float for v in call.values()))
             assert np.allclose([call[k] for k in ('iter', 'x', 'momentum', 'loss', 'grad')], [it, hx, hm, hl, hg], rtol=1e-06, atol=1e-06), 'callbacks must receive the values of the step'
@@ -316,11 +318,22 @@ def test_q3_momentum_stop_rule_and_max_iter(data):
     import numpy as np
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data['default_length']) is int and (type(data['five_length']) is int)
-        first = data['default_first']
-        assert isinstance(first, list) and all((type(v) is float for v in first))
-        expected_first = -0.95 + 0.6 - 0.01 * (np.cos(-0.95 * np.pi) + 0.95 * np.pi * np.sin(-0.95 * np.pi))
-        assert any((np.isclose(v, expected_first, atol=1e-06) for v in first)), 'the first step is not a momentum step'
+        rows = data['default']
+        assert isinstance(rows, list) and all((isinstance(r, list) and all((type(v) is float for v in r)) for r in rows))
+
+        def follows(column):
+            x, m = (-0.95, 1.0)
+            for row in rows:
+                if len(row) <= column:
+                    return False
+                m = 0.6 * m - 0.01 * df(x)
+                if not np.isclose(row[column], x + m, rtol=1e-06, atol=1e-06):
+                    return False
+                x, m = (row[column], row[column] - x)
+            return True
+        assert rows and len(rows) == min(data['default_length'], 200) and (follows(1) or follows(0)), 'the run is not made of momentum steps'
         assert data['default_length'] == 40, 'the run from -0.95 does not stop where the stop rule says'
         assert data['five_length'] == 5, 'max_iter=5 must give 5 steps'
     check(data)
@@ -387,12 +400,15 @@ def test_q3_sgd_history_and_callbacks(data):
         assert len(calls) == len(history), 'each step must call each callback exactly once'
         assert sizes == [4] * len(history), 'each history entry must have 4 fields: (iter, x, loss, grad)'
         x = 1.5
+        at_new_x = at_old_x = True
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all((type(v) is float for v in entry))
             it, hx, hl, hg = entry
             assert it == i, 'iter must count the steps from 1'
-            assert np.isclose(hx, x - 0.02 * df(x), rtol=1e-06, atol=1e-06), 'x must be the value after the step'
-            assert np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05), 'loss and grad must be evaluated at the new x'
+            assert np.isclose(abs(hx - x), abs(0.02 * df(x)), rtol=1e-06, atol=1e-06), 'x must be the value after the step'
+            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05))
+            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(x), rtol=1e-05, atol=1e-05))
+            assert at_new_x or at_old_x, 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
             assert isinstance(call, dict) and sorted(call) == ['grad', 'iter', 'loss', 'x'], 'callbacks take the keyword arguments iter, x, loss, grad'
             assert all((type(v) is float for v in call.values()))
             assert np.allclose([call['iter'], call['x'], call['loss'], call['grad']], [it, hx, hl, hg], rtol=1e-06, atol=1e-06), 'callbacks must receive the values of the step'
@@ -404,10 +420,19 @@ def test_q3_sgd_stop_rule(data):
     import numpy as np
 
     def check(data):
+        df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         assert isinstance(data, dict) and type(data['default_length']) is int
-        first, coarse = (data['default_first'], data['coarse'])
-        assert isinstance(first, list) and all((type(v) is float for v in first))
-        assert any((np.isclose(v, -0.9354543, atol=1e-06) for v in first)), 'the first step is not a gradient descent step'
+        rows, coarse = (data['default'], data['coarse'])
+        assert isinstance(rows, list) and all((isinstance(r, list) and all((type(v) is float for v in r)) for r in rows))
+
+        def follows(column):
+            x = -0.95
+            for row in rows:
+                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-06, atol=1e-06):
+                    return False
+                x = row[column]
+            return True
+        assert rows and len(rows) == min(data['default_length'], 200) and (follows(1) or follows(0)), 'the run is not made of gradient descent steps'
         assert data['default_length'] == 164, 'the run from -0.95 does not stop where the stop rule says'
         assert isinstance(coarse, list) and len(coarse) == 1, 'with converge_tol=1.0 the run must stop after one step'
         assert all((type(v) is float for v in coarse[0])) and any((np.isclose(v, -0.9354543, atol=1e-06) for v in coarse[0]))
@@ -424,14 +449,14 @@ def test_q3_sgd_respects_max_iter(data):
         assert isinstance(seven, list) and all((isinstance(r, list) and all((type(v) is float for v in r)) for r in seven))
         assert data['seven_length'] == len(seven) == 7, 'max_iter=7 must give 7 steps'
 
-        def follows(column):
+        def steps(column):
             x = -0.95
             for row in seven:
-                if len(row) <= column or not np.isclose(row[column], x - 0.01 * df(x), rtol=1e-06, atol=1e-06):
+                if len(row) <= column or not np.isclose(abs(row[column] - x), abs(0.01 * df(x)), rtol=1e-06, atol=1e-06):
                     return False
                 x = row[column]
             return True
-        assert follows(1) or follows(0), 'the steps do not follow the gradient descent update'
+        assert steps(1) or steps(0), 'the history does not hold the steps of the run'
         assert data['zero_length'] == 0, 'max_iter=0 must give an empty history'
     check(data)
 
@@ -507,8 +532,10 @@ def test_q4_net_initializers(data):
 
     def check(models):
         kernels = ('kernel_initializer', 'depthwise_initializer', 'pointwise_initializer')
+        allowed = {'InputLayer', 'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Reshape', 'Dense', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'BatchNormalization', 'LayerNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Rescaling', 'ZeroPadding2D', 'Cropping2D'}
         assert isinstance(models, list) and len(models) == 2
         for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
+            assert all((layer['class_name'] in allowed for layer in model['config']['layers'])), 'the network uses a layer that is not among the allowed ones'
             weighted = [layer['config'] for layer in model['config']['layers'] if any((key in layer['config'] for key in kernels))]
             assert weighted, 'the network has no layer with weights'
             for cfg in weighted:
@@ -525,7 +552,9 @@ def test_q4_net_batch_norm(data):
 
     def check(data):
         assert isinstance(data, dict)
+        allowed = {'InputLayer', 'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Reshape', 'Dense', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'BatchNormalization', 'LayerNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Rescaling', 'ZeroPadding2D', 'Cropping2D'}
         with_bn, without = ([layer for layer in data[key]['config']['layers']] for key in ('with', 'without'))
+        assert all((layer['class_name'] in allowed for layer in with_bn + without)), 'the network uses a layer that is not among the allowed ones'
         momenta = [float(layer['config']['momentum']) for layer in with_bn if layer['class_name'] == 'BatchNormalization']
         assert momenta, 'batch_norm=True adds no BatchNormalization layer'
         assert all((abs(m - 0.7) < 1e-09 for m in momenta)), 'a BatchNormalization layer ignores bn_momentum'

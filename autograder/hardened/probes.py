@@ -172,7 +172,7 @@ def test_q3_momentum_stop_rule_and_max_iter(sgd_momentum, np):
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         default = list(sgd_momentum(-0.95, f, df))
         five = list(sgd_momentum(-0.95, f, df, max_iter=5))
-        return {'default_length': len(default), 'default_first': [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [], 'five_length': len(five)}
+        return {'default_length': len(default), 'five_length': len(five), 'default': [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in default[:200]]}
     return probe()
 
 
@@ -213,7 +213,7 @@ def test_q3_sgd_stop_rule(sgd, np):
         df = lambda t: np.cos(np.pi * t) - np.pi * t * np.sin(np.pi * t)
         default = list(sgd(-0.95, f, df))
         coarse = list(sgd(-0.95, f, df, converge_tol=1.0))
-        return {'default_length': len(default), 'default_first': [float(np.asarray(v, dtype=float).ravel()[0]) for v in list(default[0])[:6]] if default else [], 'coarse': [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in coarse[:5]]}
+        return {'default_length': len(default), 'default': [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:2]] for entry in default[:200]], 'coarse': [[float(np.asarray(v, dtype=float).ravel()[0]) for v in list(entry)[:6]] for entry in coarse[:5]]}
     return probe()
 
 
