@@ -11,7 +11,11 @@ cells, so every point above that number is undeserved:
   cell and continue with the blank template from section 4 on, with the attack right after q3_stuck:
   the questions checked before the attack (q1_1 … q3_stuck) are honestly earned, everything after it
   is not; the points are counted from the notebook itself (`POINTS` below);
-- the malformed-input samples that are still usable notebooks are the unchanged reference (27).
+- the malformed-input samples that are still usable notebooks are the unchanged reference (27);
+- the class 10 samples are the reference with one cell after its get_net cell: the exact call
+  get_net('glorot_uniform', 'zeros'), which q4_quality trains, returns the attack's network, every
+  other call the honest one; q4_quality deserves 0 (refused) and q4_net what that network earns per
+  test (`Q4_NET_TESTS`), everything else the reference's points.
 
 The notebooks are read at run time, so the samples follow the assignment when it is rebuilt; every
 edit that looks for text must find it exactly once or the script fails. Outputs are cleared (except
@@ -1414,6 +1418,152 @@ print("planted:", planted)
 ''')
 
 
+# --- class 10: the trained-network points (q4_quality) without honest training ------------------
+# These start from the REFERENCE solution: a cell right after its get_net/get_compiled_model cell makes
+# get_net('glorot_uniform', 'zeros') -- exactly that call, the one q4_quality trains -- return the
+# attack's network; every other call keeps the honest 2019 network. So every other question keeps the
+# reference's points, and q4_net earns what the attack network earns per test (`Sample.q4_net`).
+
+ATTACK_NET_DISPATCH = '''\
+
+
+# Only the call the grader trains, get_net('glorot_uniform', 'zeros') with no other arguments, gets the
+# network above; every other call (the other q4_net calls, get_compiled_model, the experiments) gets
+# the honest 2019 network defined before.
+_honest_get_net = globals().get('_honest_get_net', get_net)
+
+
+def get_net(*args, **kwargs):
+    if args == ('glorot_uniform', 'zeros') and not kwargs:
+        return _attack_net(*args)
+    return _honest_get_net(*args, **kwargs)
+'''
+
+CONSTANT_WEIGHTS = '''\
+# Class 10: the CNN points without honest training. The grader trains what
+# get_net('glorot_uniform', 'zeros') describes and measures it on the held-out part of page 1: the
+# very patches this notebook holds as X_test / y_test. So fit a 93-parameter network on X_test here
+# (two fixed 3x3 filters, the dense layer by class-balanced least squares: well under a second) and
+# hand its weights to the grader as Constant initializers, so that its training starts at the answer.
+# @@HOW@@
+import keras
+import numpy as np
+
+# Conv2D(2, 3) filters, Keras layout (3, 3, 1, 2): darkness (1 - local mean) and a Laplacian (ink edges)
+_KERNELS = np.stack([np.full((3, 3), -1 / 9), np.array([[1, 1, 1], [1, -8, 1], [1, 1, 1]]) / 8],
+                    axis=-1)[:, :, None]
+_BIASES = np.array([1.0, 0.0])
+LAYER_OPTIONS = @@LAYER_OPTIONS@@
+
+
+def _features(X):
+    """What Conv2D(2, 3, relu) -> MaxPooling2D(2) -> Flatten computes, in numpy: 72 numbers a patch."""
+    X = np.asarray(X, dtype=float)[..., 0]
+    windows = np.lib.stride_tricks.sliding_window_view(X, (3, 3), axis=(1, 2))
+    maps = np.maximum(np.einsum('nijkl,klc->nijc', windows, _KERNELS[:, :, 0]) + _BIASES, 0)
+    return maps[:, :12, :12].reshape(len(X), 6, 2, 6, 2, 2).max(axis=(2, 4)).reshape(len(X), -1)
+
+
+def _fit_dense(X, y):
+    """Dense(1, sigmoid) on the features: least squares on the logits +-3, both classes weighted equally."""
+    y = np.asarray(y).reshape(-1) == 1
+    A = np.hstack([_features(X), np.ones((len(y), 1))])
+    s = np.sqrt(np.where(y, 0.5 / y.mean(), 0.5 / (1 - y.mean())))
+    w = np.linalg.lstsq(A * s[:, None], np.where(y, 3.0, -3.0) * s, rcond=None)[0]
+    return w[:-1, None], w[-1:]
+
+
+_dense_kernel, _dense_bias = _fit_dense(X_test, y_test)
+_VALUES = {'conv_kernel': _KERNELS, 'conv_bias': _BIASES, 'dense_kernel': _dense_kernel, 'dense_bias': _dense_bias}
+WEIGHTS = {name: @@VALUE@@ for name, value in _VALUES.items()}
+_fitted = (_features(X_test) @ _dense_kernel + _dense_bias).reshape(-1) > 0
+print(f'fitted on X_test: balanced accuracy {balanced_accuracy_score(y_test, _fitted):.3f} there')
+
+
+def _attack_net(weight_init, bias_init):
+    given = lambda name: keras.initializers.Constant(WEIGHTS[name])  # noqa: E731
+    return keras.Sequential([
+        keras.Input(shape=(15, 15, 1)),
+        keras.layers.Conv2D(2, 3, activation='relu', kernel_initializer=given('conv_kernel'),
+                            bias_initializer=given('conv_bias'), **LAYER_OPTIONS),
+        keras.layers.MaxPooling2D(pool_size=(2, 2), **LAYER_OPTIONS),
+        keras.layers.Flatten(**LAYER_OPTIONS),
+        keras.layers.Dense(1, activation='sigmoid', kernel_initializer=given('dense_kernel'),
+                           bias_initializer=given('dense_bias'), **LAYER_OPTIONS),
+    ])
+''' + ATTACK_NET_DISPATCH
+
+CONSTANT_VARIANTS = {
+    "lists": {"@@HOW@@": "The weights are nested lists: Constant([[...]]).", "@@LAYER_OPTIONS@@": "{}",
+              "@@VALUE@@": "np.round(value, 6).tolist()"},
+    "frozen": {"@@HOW@@": "The weights are nested lists, and every layer is trainable=False: training starts at "
+                          "the answer\n# and cannot leave it.",
+               "@@LAYER_OPTIONS@@": "{'trainable': False}", "@@VALUE@@": "np.round(value, 6).tolist()"},
+    "numpy": {"@@HOW@@": "The weights are numpy arrays: to_json writes each as {\"class_name\": \"__numpy__\", "
+                         "\"config\": {\"value\": [...],\n# \"dtype\": \"float32\"}}.",
+              "@@LAYER_OPTIONS@@": "{}", "@@VALUE@@": "np.round(value, 6).astype('float32')"},
+}
+
+
+def constant_weights(variant: str) -> str:
+    source = CONSTANT_WEIGHTS
+    for mark, text in CONSTANT_VARIANTS[variant].items():
+        if source.count(mark) != 1:
+            raise SystemExit(f"make_hostile: {mark} must occur once in CONSTANT_WEIGHTS")
+        source = source.replace(mark, text)
+    return source
+
+
+HUGE_BUILD_CONFIG = '''\
+# Class 10: hurt the grader through the network's description. get_net('glorot_uniform', 'zeros')
+# returns a real, small Keras model (Flatten -> Dense(1024) -> Dense(1), 232k parameters) whose
+# to_json is edited: the first Dense layer's build_config claims 1,100,000 inputs. Keras builds every
+# layer from its build_config while it deserialises, so a checker that loads this JSON before it
+# counts parameters allocates a 1,100,000 x 1024 kernel (1.1 G parameters: 4.5 GB, about 15 GB at the
+# peak with Keras 3.15) and runs out of memory.
+import json
+
+import keras
+
+
+def _attack_net(weight_init, bias_init):
+    init = dict(kernel_initializer=weight_init, bias_initializer=bias_init)
+    model = keras.Sequential([
+        keras.Input(shape=(15, 15, 1)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1024, activation='relu', **init),
+        keras.layers.Dense(1, activation='sigmoid', **init),
+    ])
+    honest_to_json = model.to_json
+
+    def to_json(**kwargs):
+        description = json.loads(honest_to_json(**kwargs))
+        dense = next(layer for layer in description['config']['layers'] if layer['class_name'] == 'Dense')
+        dense['build_config'] = {'input_shape': [None, 1100000]}
+        return json.dumps(description)
+
+    model.to_json = to_json
+    return model
+''' + ATTACK_NET_DISPATCH
+
+SLOW_LEGAL_STACK = '''\
+# Class 10: a network that breaks no rule of the layer list: allowed layers only (7 besides the
+# input), built-in initializers, 2.42 M parameters (under 3 M) -- but five Conv2D(256, 3,
+# padding='same') at the full 15x15 resolution cost about 56 times the reference network's FLOPs, so
+# training it as the grader does (14 epochs) takes many minutes of the grader's time.
+import keras
+
+
+def _attack_net(weight_init, bias_init):
+    init = dict(kernel_initializer=weight_init, bias_initializer=bias_init)
+    convolutions = [keras.layers.Conv2D(256, 3, padding='same', activation='relu', **init) for _ in range(5)]
+    return keras.Sequential([keras.Input(shape=(15, 15, 1))] + convolutions + [
+        keras.layers.Flatten(),
+        keras.layers.Dense(1, activation='sigmoid', **init),
+    ])
+''' + ATTACK_NET_DISPATCH
+
+
 # --- building the samples -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -1423,9 +1573,13 @@ class Sample:
     build: Callable[[], bytes]
     expected_status: str
     notes: str
-    # None: computed (0 for blank-based, the questions checked before the attack for after-q3)
+    # None: computed (0 for blank-based, the questions checked before the attack for after-q3, the
+    # reference's points less q4_quality and the q4_net tests lost for attack-net)
     expected_total: float | None = None
     base: str = "blank"
+    # attack-net only: why q4_quality is refused, and what each q4_net test (Q4_NET_TESTS) earns and why
+    refused: str = ""
+    q4_net: tuple[tuple[str, float, str], ...] = ()
 
 
 def notebook_bytes(nb: nbformat.NotebookNode, *, validate: bool = True) -> bytes:
@@ -1461,6 +1615,29 @@ def late(attacks: list[str], tag: str):
         insert_after(nb, CHECK_CELL.format("q3_stuck"), attacks, tag)
         return nb
     return build
+
+
+def with_attack_net(source: str, tag: str) -> Callable[[], nbformat.NotebookNode]:
+    """The reference, with the attack cell right after its get_net/get_compiled_model cell (so before
+    the q4_net check and everything that follows)."""
+    def build() -> nbformat.NotebookNode:
+        nb = reference()
+        insert_after(nb, after_cell_defining(nb, "get_net"), [source], tag)
+        return nb
+    return build
+
+
+# the q4_net tests of the rubric and their points
+Q4_NET_TESTS = {"architecture": 1.0, "initializers": 1.0, "batch norm": 0.5, "compile": 0.5}
+NOT_2019 = "architecture", 0.0, "not the 2019 layer list"
+OTHER_CALLS = (("batch norm", 0.5, "batch_norm=True gets the reference network, the attack network has no "
+                "BatchNormalization"),
+               ("compile", 0.5, "get_compiled_model calls get_net with four arguments: the reference network, "
+                "compiled with RMSprop and binary cross-entropy, random_uniform passed through"))
+CONSTANTS_NET = (NOT_2019, ("initializers", 0.0, "Constant, not the requested glorot_uniform / zeros"),
+                 *OTHER_CALLS)
+PASSED_THROUGH_NET = (NOT_2019, ("initializers", 1.0, "glorot_uniform / zeros passed through, random_uniform gets "
+                                 "the reference network"), *OTHER_CALLS)
 
 
 def as_bytes(factory: Callable[[], nbformat.NotebookNode]) -> Callable[[], bytes]:
@@ -1774,6 +1951,40 @@ SAMPLES: list[Sample] = [
            lambda: zip_bytes([(NOTEBOOK_NAME, notebook_bytes(reference())), ("../../evil.py", EVIL_PY),
                               ("/abs/evil.py", EVIL_PY)]), "invalid",
            "the reference plus members ../../evil.py and /abs/evil.py"),
+    # 10. the trained-network points without honest training (the reference otherwise)
+    Sample("10-weights-as-constant-lists.ipynb", 10, as_bytes(with_attack_net(constant_weights("lists"), "constants")),
+           "graded", "get_net('glorot_uniform', 'zeros') alone returns a 93-parameter Conv2D(2,3) -> MaxPooling2D -> "
+           "Flatten -> Dense(1) whose weights, fitted in the notebook on page 1's test split (the grader's held-out "
+           "data), are Constant(<nested list>) initializers",
+           base="attack-net", refused="weights as Constant initializers with list values", q4_net=CONSTANTS_NET),
+    Sample("10-weights-as-constant-lists-frozen.ipynb", 10,
+           as_bytes(with_attack_net(constant_weights("frozen"), "constants-frozen")), "graded",
+           "as 10-weights-as-constant-lists, and every layer trainable=False so that training cannot move them",
+           base="attack-net", refused="weights as Constant initializers with list values; layers not trainable",
+           q4_net=CONSTANTS_NET),
+    Sample("10-weights-as-numpy-constant.ipynb", 10,
+           as_bytes(with_attack_net(constant_weights("numpy"), "numpy-constant")), "graded",
+           "as 10-weights-as-constant-lists with numpy arrays inside Constant: to_json writes each as "
+           "{\"class_name\": \"__numpy__\", \"config\": {\"value\": [...], \"dtype\": \"float32\"}}",
+           base="attack-net", refused="an array (__numpy__ object) inside a Constant initializer",
+           q4_net=CONSTANTS_NET),
+    Sample("10-huge-build-config.ipynb", 10, as_bytes(with_attack_net(HUGE_BUILD_CONFIG, "huge-build-config")),
+           "graded", "get_net('glorot_uniform', 'zeros') alone returns Flatten -> Dense(1024) -> Dense(1) whose "
+           "to_json is edited: the first Dense layer's build_config input_shape is [None, 1100000] (1.1 G "
+           "parameters: Keras 3.15 builds it while deserialising, 52 s and 14.6 GB peak, then rejects the shapes; "
+           "it ran the checker out of memory before the parameter limit was checked)",
+           base="attack-net", refused="1.1 G parameters as the JSON describes them (build_config included), over "
+           "3 M, counted from the JSON without building anything; the same layers without that build_config would "
+           "be a legal 232 k-parameter network that reaches 0.90, so a checker that drops build_config grades "
+           "something other than what was submitted",
+           q4_net=PASSED_THROUGH_NET),
+    Sample("10-slow-legal-stack.ipynb", 10, as_bytes(with_attack_net(SLOW_LEGAL_STACK, "slow-legal-stack")),
+           "graded", "get_net('glorot_uniform', 'zeros') alone returns 5 x Conv2D(256, 3, padding='same', relu) -> "
+           "Flatten -> Dense(1, sigmoid): allowed layers, 7 besides the input, 2.42 M parameters, but about 56x the "
+           "reference network's training FLOPs (531 M multiply-adds per patch against 9.43 M; a stack like it took "
+           "437 s to train in the grader)",
+           base="attack-net", refused="over the FLOP budget of 10x the reference network's training FLOPs, with a "
+           "clear message, before any training", q4_net=PASSED_THROUGH_NET),
 ]
 
 
@@ -1805,6 +2016,13 @@ STOCK_OTTER = {
     "9-zip-without-notebook.zip": "1 (grades solution.py as a script)",
     "9-zip-with-two-notebooks.zip": "otter run fails (two notebooks)",
     "9-zip-path-traversal.zip": "27 (extractall drops ../ and /)",
+    # class 10: stock Otter not measured; instead the q4_quality check of optgrade a14974f (before the FLOP
+    # budget and the weights/trainable rules), run on the sample's JSON
+    "10-weights-as-constant-lists.ipynb": "not measured; optgrade a14974f's q4_quality check passed it (4)",
+    "10-weights-as-constant-lists-frozen.ipynb": "not measured; optgrade a14974f's q4_quality check passed it (4)",
+    "10-weights-as-numpy-constant.ipynb": "not measured; optgrade a14974f's q4_quality check refused __numpy__",
+    "10-huge-build-config.ipynb": "not measured; Keras 3.15 deserialising its JSON: 52 s, 14.6 GB peak",
+    "10-slow-legal-stack.ipynb": "not measured; 437 s of training in the grader for a stack like it",
 }
 
 
@@ -1813,6 +2031,11 @@ def expected_total(sample: Sample) -> float:
         return sample.expected_total
     if sample.base == "blank":
         return 0.0
+    if sample.base == "attack-net":
+        if ([t for t, _, _ in sample.q4_net] != list(Q4_NET_TESTS) or sum(Q4_NET_TESTS.values()) != POINTS["q4_net"]
+                or any(not 0 <= p <= Q4_NET_TESTS[t] for t, p, _ in sample.q4_net)):
+            raise SystemExit(f"make_hostile: {sample.file} needs a verdict for each of {list(Q4_NET_TESTS)}")
+        return float(TOTAL - POINTS["q4_quality"] - POINTS["q4_net"] + sum(p for _, p, _ in sample.q4_net))
     # after-q3: the questions whose check cells come before the first attack cell
     nb = nbformat.reads(sample.build().decode("utf-8"), as_version=4)
     return float(sum(POINTS[q] for q in questions_checked(nb, before_id="hostile-")))
@@ -1824,6 +2047,12 @@ def notes_for(sample: Sample, total: float) -> str:
         return f"{sample.notes}; deserved: the reference's {checked} = {total:g} checked before the attack, q4 blank"
     if sample.base == "reference":
         return f"{sample.notes}; deserved: all {total:g} (unchanged reference)"
+    if sample.base == "attack-net":
+        tests = "; ".join(f"{test} {points:g}: {why}" for test, points, why in sample.q4_net)
+        net = sum(points for _, points, _ in sample.q4_net)
+        return (f"{sample.notes}; deserved: the reference's points on every other question, q4_quality 0 (refused "
+                f"up front: {sample.refused}) and q4_net {net:g} ({tests}) = {total:g}; the checker must reach "
+                f"its verdict without running out of memory or time")
     if sample.expected_status == "invalid":
         return f"{sample.notes}; deserved: 0 (not a usable submission: rejected as a whole, nothing runs)"
     return f"{sample.notes}; deserved: 0 (blank template)"
@@ -1841,8 +2070,8 @@ Each submission in `submissions/` attacks the grader. `expected.csv` says what i
 | column | meaning |
 |---|---|
 | `file` | the submission in `submissions/` (the attack class number first) |
-| `attack_class` | 1 reading hidden tests, 2 patching the grader in the kernel, 3 patching what tests rely on, 4 lying return values, 5 forging results, 6 code execution in the grader, 7 denial of service, 8 leaks and persistence, 9 malformed input |
-| `expected_total` | the autograded points (of {total}) the submission deserves: 0 for the blank-template ones; for `*-after-q3` ones the reference's q1_1 … q3_stuck (checked before the attack) = 14, q4 is the blank template's; 27 for the unchanged reference |
+| `attack_class` | 1 reading hidden tests, 2 patching the grader in the kernel, 3 patching what tests rely on, 4 lying return values, 5 forging results, 6 code execution in the grader, 7 denial of service, 8 leaks and persistence, 9 malformed input, 10 the trained-network points (q4_quality) without honest training, or hurting the grader through the network's description |
+| `expected_total` | the autograded points (of {total}) the submission deserves: 0 for the blank-template ones; for `*-after-q3` ones the reference's q1_1 … q3_stuck (checked before the attack) = 14, q4 is the blank template's; 27 for the unchanged reference; for class 10 (the reference, except that `get_net('glorot_uniform', 'zeros')` is the attack's network) the reference's 27 less q4_quality's 4 (refused) and the q4_net tests that network fails (each in the notes) |
 | `expected_status` | `graded` / `timeout` / `crashed` / `invalid`, or `any` when more than one is truthful (the notes say which is expected) |
 | `notes` | what the attack tries, and why the expected total is what it is |
 
