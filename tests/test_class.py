@@ -38,10 +38,11 @@ def backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def graded_class(project, backend, tmp_path_factory):
+def graded_class(project, backend, tmp_path_factory, verdict_cache):
     out = tmp_path_factory.mktemp("class-out")
     run = grade_submissions(paths=[EXAMPLES / "submissions"], out_dir=out, autograder_zip=project.autograder_zip,
-                            backend=backend, workers=2, limits=Limits(timeout=180), progress=False)
+                            backend=backend, workers=2, limits=Limits(timeout=180), progress=False,
+                            cache_dir=verdict_cache)
     return run, out
 
 

@@ -53,7 +53,7 @@ def secrets(project) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def hostile_batch(project, tmp_path_factory):
+def hostile_batch(project, tmp_path_factory, verdict_cache):
     docker_or_skip()
     folder = tmp_path_factory.mktemp("hostile") / "submissions"
     shutil.copytree(HOSTILE / "submissions", folder)
@@ -62,7 +62,8 @@ def hostile_batch(project, tmp_path_factory):
     before = snapshot(ROOT)
     out = tmp_path_factory.mktemp("hostile-out")
     run = grade_submissions(paths=[folder], out_dir=out, autograder_zip=project.autograder_zip, backend="docker",
-                            workers=2, limits=Limits(timeout=TIMEOUT, memory="2g", pids=128), progress=False)
+                            workers=2, limits=Limits(timeout=TIMEOUT, memory="2g", pids=128), progress=False,
+                            cache_dir=verdict_cache)
     after = snapshot(ROOT)
     return {g.submission.path.name: g.result for g in run.graded}, out, before, after
 
