@@ -297,16 +297,18 @@ def test_q3_momentum_history_and_callbacks(data):
         assert len(calls) == len(history), 'each step must call each callback exactly once'
         assert sizes == [5] * len(history), 'each history entry must have 5 fields: (iter, x, momentum, loss, grad)'
         x, momentum = (0.2, 0.0)
-        at_new_x = at_old_x = True
+        loss_at = {'new': True, 'old': True}
+        grad_at = {'new': True, 'old': True}
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all((type(v) is float for v in entry))
             it, hx, hm, hl, hg = entry
             assert it == i, 'iter must count the steps from 1'
             assert any((np.isclose(hm, 0.5 * momentum + sign * 0.02 * df(x), rtol=1e-06, atol=1e-06) for sign in (-1, 1))), 'momentum must be the value after the step'
             assert np.isclose(hx, x + hm, rtol=1e-06, atol=1e-06), 'x must be the value after the step'
-            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05))
-            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(x), rtol=1e-05, atol=1e-05))
-            assert at_new_x or at_old_x, 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
+            for at, point in (('new', hx), ('old', x)):
+                loss_at[at] &= bool(np.isclose(hl, f(point), rtol=1e-05, atol=1e-05))
+                grad_at[at] &= bool(np.isclose(hg, df(point), rtol=1e-05, atol=1e-05))
+            assert any(loss_at.values()) and any(grad_at.values()), 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
             assert isinstance(call, dict) and sorted(call) == ['grad', 'iter', 'loss', 'momentum', 'x'], 'callbacks take the keyword arguments iter, x, momentum, loss, grad'
             assert all((type(v) is float for v in call.values()))
             assert np.allclose([call[k] for k in ('iter', 'x', 'momentum', 'loss', 'grad')], [it, hx, hm, hl, hg], rtol=1e-06, atol=1e-06), 'callbacks must receive the values of the step'
@@ -400,15 +402,17 @@ def test_q3_sgd_history_and_callbacks(data):
         assert len(calls) == len(history), 'each step must call each callback exactly once'
         assert sizes == [4] * len(history), 'each history entry must have 4 fields: (iter, x, loss, grad)'
         x = 1.5
-        at_new_x = at_old_x = True
+        loss_at = {'new': True, 'old': True}
+        grad_at = {'new': True, 'old': True}
         for i, (entry, call) in enumerate(zip(history, calls), start=1):
             assert isinstance(entry, list) and all((type(v) is float for v in entry))
             it, hx, hl, hg = entry
             assert it == i, 'iter must count the steps from 1'
             assert np.isclose(abs(hx - x), abs(0.02 * df(x)), rtol=1e-06, atol=1e-06), 'x must be the value after the step'
-            at_new_x &= bool(np.isclose(hl, f(hx), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(hx), rtol=1e-05, atol=1e-05))
-            at_old_x &= bool(np.isclose(hl, f(x), rtol=1e-05, atol=1e-05) and np.isclose(hg, df(x), rtol=1e-05, atol=1e-05))
-            assert at_new_x or at_old_x, 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
+            for at, point in (('new', hx), ('old', x)):
+                loss_at[at] &= bool(np.isclose(hl, f(point), rtol=1e-05, atol=1e-05))
+                grad_at[at] &= bool(np.isclose(hg, df(point), rtol=1e-05, atol=1e-05))
+            assert any(loss_at.values()) and any(grad_at.values()), 'loss and grad must be those of the new x (or, throughout, of the x the step started from)'
             assert isinstance(call, dict) and sorted(call) == ['grad', 'iter', 'loss', 'x'], 'callbacks take the keyword arguments iter, x, loss, grad'
             assert all((type(v) is float for v in call.values()))
             assert np.allclose([call['iter'], call['x'], call['loss'], call['grad']], [it, hx, hl, hg], rtol=1e-06, atol=1e-06), 'callbacks must receive the values of the step'
