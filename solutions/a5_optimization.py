@@ -1216,8 +1216,9 @@ q3_gd_gets_stuck = True  # SOLUTION
 """ # BEGIN TEST CONFIG
 points: 0
 """ # END TEST CONFIG
-def test_q3_stuck_is_bool(q3_gd_gets_stuck, np):
-    assert isinstance(q3_gd_gets_stuck, (bool, np.bool_)), "assign True or False"
+def test_q3_stuck_is_bool(q3_gd_gets_stuck):
+    import numpy
+    assert isinstance(q3_gd_gets_stuck, (bool, numpy.bool_)), "assign True or False"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1225,10 +1226,11 @@ hidden: true
 points: 1
 failure_message: "compare where plain gradient descent ends with the global minimum of the loss on [-1, 2]"
 """ # END TEST CONFIG
-def test_q3_stuck_answer(q3_gd_gets_stuck, np):
+def test_q3_stuck_answer(q3_gd_gets_stuck):
     import json
 
     def probe():
+        import numpy as np  # the real one: this answer needs no numpy of the notebook's
         answer = q3_gd_gets_stuck
         if isinstance(answer, np.ndarray) and answer.dtype == bool and answer.size == 1:
             answer = answer.reshape(-1)[0]

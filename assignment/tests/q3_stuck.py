@@ -6,6 +6,7 @@ name = "q3_stuck"
 points = None
 
 @test_case(points=0, hidden=False)
-def test_q3_stuck_is_bool(q3_gd_gets_stuck, np):
-    assert isinstance(q3_gd_gets_stuck, (bool, np.bool_)), 'assign True or False'
+def test_q3_stuck_is_bool(q3_gd_gets_stuck):
+    import numpy
+    assert isinstance(q3_gd_gets_stuck, (bool, numpy.bool_)), 'assign True or False'
 

@@ -227,9 +227,10 @@ def test_q3_sgd_respects_max_iter(sgd, np):
     return probe()
 
 
-def test_q3_stuck_answer(q3_gd_gets_stuck, np):
+def test_q3_stuck_answer(q3_gd_gets_stuck):
 
     def probe():
+        import numpy as np
         answer = q3_gd_gets_stuck
         if isinstance(answer, np.ndarray) and answer.dtype == bool and (answer.size == 1):
             answer = answer.reshape(-1)[0]
