@@ -411,7 +411,7 @@ def test_grade_two_notebooks_then_export(project, tmp_path):
     roster = write_csv(tmp_path / "roster.csv", ROSTER)
     result = canvas(grades, roster, tmp_path / "canvas.csv", late_penalty=10)
     totals = {row[0]: row[5] for row in read_rows(tmp_path / "canvas.csv")[2:]}
-    assert totals["Doe, Jane"] == "27" and totals["Smith, John"] == "19.35"  # 21.5 (golden) - 10 %
+    assert totals["Doe, Jane"] == "27" and totals["Smith, John"] == "20.25"  # 22.5 (golden) - 10 %
     assert result.unmatched == 0
     report = validate(grades_csv=grades, autograder_zip=project.autograder_zip)
     assert report.ok and report.checked == 2, report.violations

@@ -36,10 +36,12 @@ def test_blank_template_gets_nothing(project, grade):
 
 
 def test_gradient_sign_error_loses_exactly_the_gradient_descent_points(reference_notebook, grade):
+    # one mistake, one deduction: the update rule, the local minimum and the stop rule (2.5) are
+    # lost; the history format and max_iter (steps of the right size, either way) are kept
     wrong_sign = replace_in_code(reference_notebook, "        x -= update\n", "        x += update\n")
     result = grade(wrong_sign, "sgd-sign-error")
     assert result.status == GRADED, result.message
-    assert earned(result) == {**ALL_QUESTIONS, "q3_sgd": 0}
+    assert earned(result) == {**ALL_QUESTIONS, "q3_sgd": 1.5}
 
 
 def test_model_that_always_predicts_zero_fails_the_quality_test(reference_notebook, grade):
@@ -52,7 +54,9 @@ def test_model_that_always_predicts_zero_fails_the_quality_test(reference_notebo
         "                           bias_initializer=keras.initializers.Constant(-20.0), trainable=False)])\n"))
     result = grade(always_zero, "always-zero")
     assert result.status == GRADED, result.message
-    assert earned(result) == {**ALL_QUESTIONS, "q4_net": 0, "q4_quality": 0}
+    # its layers, initializers and batch norm are wrong; get_compiled_model (compiling the student's own
+    # get_net) is right: 0.5 of q4_net. A frozen network is refused by the quality check.
+    assert earned(result) == {**ALL_QUESTIONS, "q4_net": 0.5, "q4_quality": 0}
 
 
 def test_timeout_kills_the_kernel_and_reports_a_status(reference_notebook, grade, tmp_path, monkeypatch):
