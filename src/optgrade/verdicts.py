@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .sandbox.checker import DEFAULT_CHECK_SECONDS, read_records
+from .sandbox.checker import expensive_tests, read_records
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 
@@ -42,12 +42,8 @@ class VerdictCache:
     @classmethod
     def for_bundle(cls, folder: Path, bundle, *, runtime: str) -> "VerdictCache":
         """`runtime` names what runs the checks (image id, thread settings): part of every key."""
-        checks = bundle.checks.read_bytes()
-        constants = bundle.constants()
-        budget = constants.get("SECONDS", {})
-        expensive = {name: question for question, names in constants["QUESTIONS"].items() for name in names
-                     if float(budget.get(name, DEFAULT_CHECK_SECONDS)) > DEFAULT_CHECK_SECONDS}
-        return cls(folder, salt=digest(checks, bundle.autograder_zip.read_bytes(), runtime), expensive=expensive)
+        salt = digest(bundle.checks.read_bytes(), bundle.autograder_zip.read_bytes(), runtime)
+        return cls(folder, salt=salt, expensive=expensive_tests(bundle.constants()))
 
     def key(self, name: str, value) -> str:
         return digest(self.salt, name, json.dumps(value, sort_keys=True, allow_nan=True))

@@ -69,12 +69,19 @@ def run_check(function, value, seconds: float) -> tuple[bool, str]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def check_order(checks: dict) -> list[tuple[str, str]]:
-    """(question, test) pairs: the cheap checks first, in order, then those with a longer time budget
-    (training a network), so that a checker killed on an expensive check keeps every other verdict."""
-    pairs = [(question, name) for question, tests in checks["QUESTIONS"].items() for name in tests]
+def expensive_tests(checks: dict) -> dict[str, str]:
+    """Test -> question, for the tests with a longer time budget than the default (training a network)."""
     budget = checks.get("SECONDS", {})
-    return sorted(pairs, key=lambda pair: float(budget.get(pair[1], DEFAULT_CHECK_SECONDS)) > DEFAULT_CHECK_SECONDS)
+    return {name: question for question, tests in checks["QUESTIONS"].items() for name in tests
+            if float(budget.get(name, DEFAULT_CHECK_SECONDS)) > DEFAULT_CHECK_SECONDS}
+
+
+def check_order(checks: dict) -> list[tuple[str, str]]:
+    """(question, test) pairs: the cheap checks first, in order, then the expensive ones, so that a
+    checker killed on an expensive check keeps every other verdict."""
+    pairs = [(question, name) for question, tests in checks["QUESTIONS"].items() for name in tests]
+    expensive = expensive_tests(checks)
+    return sorted(pairs, key=lambda pair: pair[1] in expensive)
 
 
 def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = frozenset()):
