@@ -13,8 +13,10 @@ bind mount the container can write, no container log kept by the engine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .hardened import Bundle
+from .limits import Limits
 from .project import NOTEBOOK_NAME
-from .results import SubmissionResult
+from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
 from .verdicts import VerdictCache
 
@@ -39,14 +42,9 @@ MAX_STDOUT = 32 << 20
 STDERR_TAIL = 8 << 10
 # where scripts/docker-engine.sh starts its engine when the machine has none of its own
 PROJECT_ENGINE_DIR = Path(os.environ.get("OPTGRADE_DOCKER_DIR", "/var/tmp/optgrade-docker"))
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout: float = 600
-    memory: str = "4g"
-    cpus: float = 1.0
-    pids: int = 256
+# scripts/build-images.sh labels the image with the digest of what it was built from
+ENVIRONMENT_LABEL = "org.optgrade.environment"
+SET_UP = "run `make images` (starts a Docker engine if none answers and builds the grader image)"
 
 
 def docker_environment() -> dict[str, str]:
@@ -71,6 +69,53 @@ def docker_available(image: str = DEFAULT_IMAGE) -> bool:
         return _docker("image", "inspect", image, timeout=20).returncode == 0
     except (subprocess.TimeoutExpired, OSError):
         return False
+
+
+def environment_digest(autograder_dir: Path) -> str:
+    """The digest scripts/build-images.sh labels the image with: its Dockerfile and the lock as the
+    build context holds it (comments and blank lines dropped), so a changed lock means a stale image."""
+    lock = []
+    for line in (autograder_dir / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"\s*#.*$", "", line)
+        if line.strip():
+            lock.append(line + "\n")
+    data = (autograder_dir / "Dockerfile").read_bytes() + "".join(lock).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def engine_problem(image: str, autograder_dir: Path | None = None) -> str:
+    """Why the hardened backend cannot grade here ("" when it can): no docker command, no engine,
+    no grader image, or an image built from another environment than `autograder_dir` describes."""
+    if shutil.which("docker") is None:
+        return f"there is no `docker` command here; install Docker (Debian: docker.io) and {SET_UP}"
+    try:
+        inspected = _docker("image", "inspect", "--format", "{{json .Config.Labels}}", image, timeout=30)
+    except (subprocess.TimeoutExpired, OSError) as error:
+        return f"the Docker engine does not answer ({error}); {SET_UP}"
+    if inspected.returncode != 0:
+        if "no such image" in inspected.stderr.lower():
+            return f"the Docker engine has no grader image {image}; {SET_UP}"
+        where = docker_environment().get("DOCKER_HOST", "the default socket")
+        return f"no Docker engine answers at {where} ({inspected.stderr.strip()[:200]}); {SET_UP}"
+    if autograder_dir is not None and (autograder_dir / "requirements.lock").is_file():
+        try:
+            labels = json.loads(inspected.stdout) or {}
+        except ValueError:
+            labels = {}
+        if labels.get(ENVIRONMENT_LABEL) != environment_digest(autograder_dir):
+            return (f"the grader image {image} was not built from this project's autograder/Dockerfile and "
+                    f"requirements.lock (it is older, or from another checkout); {SET_UP}")
+    return ""
+
+
+def engine_resources() -> tuple[int, int]:
+    """(CPUs, memory in bytes) of the Docker engine's machine; (0, 0) when it does not say."""
+    try:
+        info = _docker("info", "--format", "{{.NCPU}} {{.MemTotal}}", timeout=30)
+        cpus, memory = info.stdout.split()
+        return int(cpus), int(memory)
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        return 0, 0
 
 
 def thread_environment() -> dict[str, str]:
@@ -128,13 +173,15 @@ class Finished:
     overflow: bool
     out_of_memory: bool
     seconds: float
+    started: bool = True       # False: the engine never ran the container (its refusal is in stderr_tail)
+    interrupted: bool = False  # the batch was being stopped: the container was never started
 
 
 def run_container(command: list[str], name: str, *, timeout: float, stdin_data: bytes | None = None) -> Finished:
     """Run one container to its end; stdout capped, stderr tail kept, killed at the timeout."""
     started = time.monotonic()
     if stopping.is_set():
-        return Finished(b"", "grading was interrupted", None, False, False, False, 0.0)
+        return Finished(b"", "grading was interrupted", None, False, False, False, 0.0, False, True)
     with _live_lock:
         _live.add(name)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -183,9 +230,13 @@ def run_container(command: list[str], name: str, *, timeout: float, stdin_data: 
         state = json.loads(inspected.stdout) if inspected.returncode == 0 else {}
     except (subprocess.TimeoutExpired, ValueError):
         pass
+    # A container that never started (no container at all, or one the engine could not start) ran
+    # nothing of the student's: that is the engine's failure, e.g. a limit it refuses or no engine.
+    ran = bool(state) and not str(state.get("StartedAt", "")).startswith("0001-01-01")
     return Finished(bytes(stdout), tail.decode("utf-8", errors="replace"),
                     state.get("ExitCode", process.returncode), timed_out, overflow.is_set(),
-                    bool(state.get("OOMKilled")), time.monotonic() - started)
+                    bool(state.get("OOMKilled")), time.monotonic() - started,
+                    started=ran or timed_out or bool(stdout), interrupted=stopping.is_set() and not ran)
 
 
 def _remove(name: str) -> None:
@@ -233,6 +284,11 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                      "--probes", "/probes/probes.py", "--assignment", "/assignment",
                      "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
         _remove(probe_name)  # gone before its output is used: nothing of it can still write
+        if probe.interrupted:
+            return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission ran")
+        if not probe.started:
+            return SubmissionResult(name, GRADER_ERROR, message="the Docker engine did not run the student's "
+                                    f"container: {probe.stderr_tail.strip()[-500:]}")
         run = ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code, timed_out=probe.timed_out,
                        out_of_memory=probe.out_of_memory, output_overflow=probe.overflow,
                        stderr_tail=probe.stderr_tail, seconds=probe.seconds,
@@ -244,8 +300,12 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
             uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
             command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *skip],
             stdin=True), check_name, timeout=limits.timeout + 120, stdin_data=probe.stdout)
+        if checked.interrupted:
+            return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission was checked")
         problem = ""
-        if checked.timed_out or checked.out_of_memory or checked.exit_code != 0:
+        if not checked.started:
+            problem = f"the Docker engine did not run the checker's container: {checked.stderr_tail.strip()[-500:]}"
+        elif checked.timed_out or checked.out_of_memory or checked.exit_code != 0:
             problem = (f"the trusted checker did not finish (exit {checked.exit_code}"
                        f"{', timed out' if checked.timed_out else ''}"
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")

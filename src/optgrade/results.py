@@ -18,6 +18,10 @@ GRADED = "graded"
 TIMEOUT = "timeout"
 CRASHED = "crashed"
 INVALID = "invalid"
+# ... and two that are no outcome of the submission: nothing is the student's fault, a rerun grades it
+GRADER_ERROR = "grader-error"  # the engine or the grader failed (bad limits, engine gone, checker crash)
+NOT_GRADED = "not graded"      # the batch was interrupted before this submission was finished
+OUTCOMES = (GRADED, TIMEOUT, CRASHED, INVALID)  # statuses a grade may be based on
 
 _CASE_SUFFIX = re.compile(r"\s+-\s+\d+$")
 
@@ -36,6 +40,7 @@ class SubmissionResult:
     message: str = ""
     results_json: dict = field(default_factory=dict)
     hints: dict[str, list[str]] = field(default_factory=dict)  # question -> hints of its failed tests
+    seconds: float = 0.0  # wall time of grading it (prepare, run, check)
 
     @property
     def earned(self) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .results import CRASHED, GRADED, INVALID, TIMEOUT, QuestionScore, SubmissionResult
+from .results import CRASHED, GRADED, GRADER_ERROR, INVALID, TIMEOUT, QuestionScore, SubmissionResult
 
 MAX_MESSAGE = 2000
 
@@ -131,8 +131,8 @@ def combine(name: str, run: ProbeRun, verdicts: list[dict], hidden_tests: dict[s
     if status == INVALID:
         earned = {q: 0.0 for q in earned}
     scores = {q: QuestionScore(round(earned[q], 6), round(possible[q], 6)) for q in possible}
-    if checker_problem and status == GRADED:
-        status, message = CRASHED, checker_problem
+    if checker_problem:  # the trusted side failed: whatever the notebook did, its grade is incomplete
+        status, message = GRADER_ERROR, checker_problem
     total = round(sum(s.earned for s in scores.values()), 6)
     results = {
         "score": total,
