@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from .cli_lms import export, manual
-from .errors import OptgradeError
+from .errors import GradingError, OptgradeError
+from .limits import BACKENDS, Limits
 from .project import Project
 from .safetext import clean_text
 
@@ -85,19 +86,23 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write final_grades.csv, results/, feedback/ and report.png.")
-@click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
-              help="docker: the hardened grader (student code and the checks in separate containers); "
-                   "local: `otter run` here, NOT isolated or tamper-resistant; "
-                   "auto: docker when an engine answers with the grader image.")
+              help="The class's record: final_grades.csv, question_stats.csv, report.png, results/, feedback/ "
+                   "and records/. Grading into it again adds or replaces only the submissions graded now.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
+              help="docker: the hardened grader (student code and the checks in separate containers; needs "
+                   "`make images`); local: `otter run` here, NOT isolated or tamper-resistant (a warning says so).")
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Grade only this submission (key, file name, student or student id; repeatable), afresh; "
+                   "the other rows of OUT_DIR stay as they are.")
+@click.option("--force", is_flag=True, help="Also grade submissions that are unchanged since they were graded.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Submissions graded at the same time.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=1), default=Limits.timeout, show_default=True,
               help="Wall-clock seconds per submission (per phase with docker).")
-@click.option("--memory", default="4g", show_default=True, help="Memory (and swap) limit per container.")
-@click.option("--cpus", type=click.FloatRange(min=0.1), default=1, show_default=True,
-              help="CPUs per submission (TensorFlow's thread pools are sized to match).")
-@click.option("--pids-limit", type=click.IntRange(min=16), default=256, show_default=True,
+@click.option("--memory", default=Limits.memory, show_default=True, help="Memory (and swap) limit per container.")
+@click.option("--cpus", type=click.FloatRange(min=0.1), default=Limits.cpus, show_default=True,
+              help="CPUs per submission, at most the machine's (TensorFlow runs one thread whatever it is).")
+@click.option("--pids-limit", type=click.IntRange(min=16), default=Limits.pids, show_default=True,
               help="Processes per container.")
 @click.option("--image", default=None, help="Grader image (default: optgrade-grader:latest).")
 @click.option("--autograder", "autograder_zip", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -108,12 +113,12 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
                    "[default: ~/.cache/optgrade/verdicts].")
 @click.option("--no-cache", is_flag=True, help="Grade every check afresh (the grades are the same).")
 @root_option
-def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, timeout: float,
-          memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
+def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str, ...], force: bool, workers: int,
+          timeout: float, memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
           no_progress: bool, cache_dir: Path | None, no_cache: bool, root: Path | None) -> None:
-    """Grade notebooks, exported zips or folders of them; write the class's grade files to OUT_DIR."""
-    from .container import DEFAULT_IMAGE, Limits
-    from .grade import grade_submissions
+    """Grade notebooks, exported zips, Canvas's submissions.zip or folders of them into OUT_DIR."""
+    from .container import DEFAULT_IMAGE
+    from .grade import UNISOLATED_WARNING, grade_submissions
     from .report import class_summary
 
     def interrupted(signum, frame):
@@ -121,15 +126,30 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, workers: int, ti
 
     signal.signal(signal.SIGTERM, interrupted)
     zip_path = autograder_zip or _project(root).autograder_zip
-    run = grade_submissions(paths=list(paths), out_dir=out_dir, autograder_zip=zip_path, backend=backend,
-                            workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,
-                            limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit),
-                            cache_dir=None if no_cache else cache_dir or Path.home() / ".cache" / "optgrade" / "verdicts")
+    if backend == "local":
+        click.echo(UNISOLATED_WARNING, err=True)
+    try:
+        run = grade_submissions(paths=list(paths), out_dir=out_dir, autograder_zip=zip_path, backend=backend,
+                                workers=workers, image=image or DEFAULT_IMAGE, progress=not no_progress,
+                                limits=Limits(timeout=timeout, memory=memory, cpus=cpus, pids=pids_limit),
+                                cache_dir=None if no_cache else cache_dir or Path.home() / ".cache" / "optgrade" / "verdicts",
+                                only=only, force=force)
+    except KeyboardInterrupt:
+        raise GradingError(f"interrupted: every finished submission is in {out_dir / 'final_grades.csv'}, the "
+                           "others are `not graded`; run the same command again to grade them") from None
+    for note in run.notes:
+        click.echo(clean_text(f"optgrade: note: {note}"), err=True)
     click.echo(f"backend: {run.backend}")
-    click.echo(class_summary([(g.submission.key, g.result, g.submission.late) for g in run.graded],
-                             run.points))
+    click.echo(class_summary(run))
     click.echo(f"grades: {out_dir / 'final_grades.csv'}")
-    click.echo(f"report: {out_dir / 'report.png'}")
+    click.echo(f"report: {out_dir / 'report.png'} (per question: {out_dir / 'question_stats.csv'})")
+    for backup in run.backups:
+        click.echo(f"kept the previous version as {backup}")
+    if run.grader_errors:
+        names = ", ".join(g.submission.key for g in run.grader_errors[:10])
+        raise GradingError(f"{len(run.grader_errors)} submissions could not be graded because the grader or the "
+                           f"engine failed, not the students ({names}); see the message column of final_grades.csv, "
+                           "fix the cause and run the same command again (only those are graded again)")
 
 
 # the last mile (LMS exports, written answers) lives in its own module
@@ -150,4 +170,4 @@ def main() -> None:
         sys.exit(1)
     except OptgradeError as error:  # messages may quote file names and cells: no control characters
         click.echo(clean_text(f"optgrade: error: {error}"), err=True)
-        sys.exit(1)
+        sys.exit(error.exit_code)

@@ -1,17 +1,25 @@
-"""Grade stage: a whole class, in parallel, with a result row for every submission.
+"""Grade stage: a whole class, in parallel, into the class record kept in OUT_DIR.
 
 Per submission the steps are: prepare (extract the notebook, reject what cannot be graded) ->
-run (container or local backend, with limits) -> record (results JSON, feedback). After the
-batch: the class CSV, the report figure and the summary table. Output files are written even
-when every submission fails.
+run (hardened containers, or the local backend only when asked for) -> record (its record, results
+JSON, feedback). After the batch, finished or interrupted: the class files from every record.
+
+Nothing is lost: grading into an existing OUT_DIR adds or replaces only the submissions graded now;
+a submission whose content, grader and limits are unchanged is not graded again (`force` does);
+an interrupted batch keeps every finished row and records the rest as `not graded`, so running
+the same command again resumes it; a class file a run changes is kept as a numbered backup.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,45 +27,59 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import outputs
-from .container import (DEFAULT_IMAGE, Limits, docker_available, grade_in_container, image_id,
+from .container import (DEFAULT_IMAGE, engine_problem, engine_resources, grade_in_container, image_id,
                         remove_live_containers, thread_environment)
 from .container import stopping as container_stopping
-from .errors import GradingError, OptgradeError
+from .errors import GradingError, UsageProblem
 from .hardened import Bundle
+from .limits import BACKENDS, Limits, validate
 from .project import Project
-from .results import CRASHED, INVALID, SubmissionResult, autograder_points
-from .runner import grade_with_otter
-from .verdicts import VerdictCache
-from .submissions import InvalidSubmission, Submission, discover, prepare
+from .record import ClassRecord
+from .results import GRADER_ERROR, INVALID, NOT_GRADED, SubmissionResult, autograder_points
+from .runner import grade_with_otter, kill_live_processes
+from .submissions import InvalidSubmission, Submission, discover, identify, prepare
+from .verdicts import VerdictCache, digest
 
-BACKENDS = ("auto", "docker", "local")
+UNISOLATED_WARNING = ("optgrade: warning: --backend local runs every student's notebook unisolated, as you, with "
+                      "your files and network, in the kernel that also runs the hidden tests")
 
 
 @dataclass
 class Graded:
     submission: Submission
     result: SubmissionResult
+    skipped: bool = False  # unchanged since it was graded: its recorded result
 
 
 @dataclass
 class GradingRun:
-    graded: list[Graded]
+    graded: list[Graded]  # this batch's submissions, graded now or skipped as unchanged
     out_dir: Path
     backend: str
     points: dict[str, float] = field(default_factory=dict)
+    rows: list[Graded] = field(default_factory=list)  # every row of the class record, by key
+    backups: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for stderr: what was found but not graded
+
+    @property
+    def grader_errors(self) -> list[Graded]:
+        return [g for g in self.graded if g.result.status == GRADER_ERROR]
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for g in self.graded if g.skipped)
 
 
-def choose_backend(requested: str, image: str) -> str:
+def choose_backend(requested: str, image: str, autograder_dir: Path | None = None) -> str:
+    """The hardened backend unless `local` is asked for; no silent fallback to running code unisolated."""
     if requested not in BACKENDS:
-        raise OptgradeError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
-    if requested == "local":
-        return "local"
-    if docker_available(image):
-        return "docker"
+        raise UsageProblem(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
     if requested == "docker":
-        raise GradingError(f"no Docker engine answers with the image {image} "
-                           "(start one with scripts/docker-engine.sh and build scripts/build-images.sh)")
-    return "local"
+        problem = engine_problem(image, autograder_dir)
+        if problem:
+            raise GradingError(f"cannot grade in isolated containers: {problem}. Nothing was graded. (Only if you "
+                               "accept running the students' code unisolated as you: --backend local.)")
+    return requested
 
 
 def bundle_for(autograder_zip: Path) -> Bundle:
@@ -71,6 +93,63 @@ def bundle_for(autograder_zip: Path) -> Bundle:
     return bundle
 
 
+def validated_limits(limits: Limits, backend: str) -> Limits:
+    if backend == "docker":
+        cpus, memory = engine_resources()
+    else:
+        import psutil
+
+        cpus, memory = os.cpu_count() or 0, psutil.virtual_memory().total
+    return validate(limits, cpus_available=cpus, memory_available=memory)
+
+
+def notebook_order(points: dict[str, float], autograder_zip: Path) -> dict[str, float]:
+    """`points` in the order the questions come in the master notebook (`# BEGIN QUESTION` cells);
+    as they are when there is no master next to the zip."""
+    try:
+        master = Project.find(autograder_zip.parent).master_notebook
+        cells = json.loads(master.read_text(encoding="utf-8"))["cells"]
+    except (Exception,):  # no project, no master: keep the zip's order
+        return points
+    order = []
+    for cell in cells:
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "raw" and source.lstrip().startswith("# BEGIN QUESTION"):
+            order += re.findall(r"^name:\s*(\S+)", source, flags=re.MULTILINE)
+    ranked = [q for q in order if q in points] + [q for q in points if q not in order]
+    return {q: points[q] for q in ranked}
+
+
+def grader_version(*, backend: str, autograder_zip: Path, bundle: Bundle | None, image: str,
+                   limits: Limits) -> str:
+    """Everything besides the submission a grade depends on: optgrade's own code, the autograder, the
+    hardened bundle, the image, the thread settings and the limits. A record with another version is
+    graded again."""
+    package = Path(__file__).resolve().parent
+    parts: list[bytes | str] = [backend, json.dumps(limits.__dict__, sort_keys=True),
+                                json.dumps(thread_environment(), sort_keys=True), autograder_zip.read_bytes()]
+    parts += [p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py"))]
+    if bundle is not None:
+        parts += [bundle.checks.read_bytes(), image_id(image)]
+    return digest(*parts)
+
+
+def fingerprint(version: str, submission: Submission) -> str:
+    return digest(version, hashlib.sha256(submission.path.read_bytes()).hexdigest())
+
+
+def select(submissions: list[Submission], only: tuple[str, ...]) -> list[Submission]:
+    """The submissions `only` names, each by its key, file name, output name, student or student id."""
+    def names(s: Submission) -> set[str]:
+        return {s.key, Path(s.key).name, s.name, s.student, s.student_id} - {""}
+
+    unknown = [n for n in only if not any(n in names(s) for s in submissions)]
+    if unknown:
+        raise UsageProblem(f"--only: no submission is named {', '.join(map(repr, unknown))} (a key as in "
+                           "final_grades.csv's file column, a file name, a student or a student id); nothing was graded")
+    return [s for s in submissions if names(s) & set(only)]
+
+
 def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
               image: str, bundle: Bundle | None = None, cache: VerdictCache | None = None) -> SubmissionResult:
     """Prepare, run and always return a result, whatever the submission does."""
@@ -82,59 +161,118 @@ def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, lim
             return SubmissionResult(submission.name, INVALID, message=str(problem))
         if backend == "docker":
             bundle = bundle or bundle_for(autograder_zip)
-            return grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits,
-                                      cache=cache)
-        return grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
-                                name=submission.name, cpus=limits.cpus)
+            result = grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits,
+                                        cache=cache)
+        else:
+            result = grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
+                                      name=submission.name, cpus=limits.cpus)
+        return result
     except Exception as error:  # a grader bug must not cost the rest of the batch its results
-        return SubmissionResult(submission.name, CRASHED, message=f"grader error: {error!r}")
+        return SubmissionResult(submission.name, GRADER_ERROR, message=f"grader error: {error!r}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path, backend: str = "auto",
-                      workers: int = 1, limits: Limits = Limits(), image: str = DEFAULT_IMAGE,
-                      progress: bool = True, cache_dir: Path | None = None) -> GradingRun:
-    """Grade every submission under `paths` and write the outputs to `out_dir`.
+def _work(submission: Submission, **options) -> Graded:
+    started = time.monotonic()
+    submission = identify(submission)
+    result = grade_one(submission, **options)
+    result.seconds = time.monotonic() - started
+    return Graded(submission, result)
 
-    `cache_dir`: where the hardened backend keeps the verdicts of expensive checks (training the
-    CNN) for reuse; None grades everything afresh. Cached or not, every grade is the same."""
+
+def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path, backend: str = "docker",
+                      workers: int = 1, limits: Limits = Limits(), image: str = DEFAULT_IMAGE,
+                      progress: bool = True, cache_dir: Path | None = None, only: tuple[str, ...] = (),
+                      force: bool = False) -> GradingRun:
+    """Grade every submission under `paths` into the class record in `out_dir`.
+
+    `only`: grade just the submissions so named (always afresh); `force`: also those unchanged since
+    they were graded. `cache_dir`: where the hardened backend keeps the verdicts of expensive checks
+    (training the CNN) for reuse; None grades everything afresh. Cached or not, every grade is the same."""
     if not autograder_zip.is_file():
         raise GradingError(f"autograder zip not found: {autograder_zip} (run `optgrade build`)")
-    submissions = discover(paths)
-    chosen = choose_backend(backend, image)
+    project = _project_of(autograder_zip)
+    chosen = choose_backend(backend, image, project.root / "autograder" if project else None)
+    limits = validated_limits(limits, chosen)
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
     cache = None
     if bundle is not None and cache_dir is not None:
         runtime = json.dumps({"image": image_id(image), "threads": thread_environment()}, sort_keys=True)
         cache = VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
-    points = autograder_points(autograder_zip)
-    outputs.prepare_out_dir(out_dir)
+    points = notebook_order(autograder_points(autograder_zip), autograder_zip)
+    version = grader_version(backend=chosen, autograder_zip=autograder_zip, bundle=bundle, image=image, limits=limits)
+    with tempfile.TemporaryDirectory(prefix="optgrade-unpack-") as unpack:
+        notes: list[str] = []
+        found = discover(paths, unpack_dir=Path(unpack), notes=notes)
+        if not found:
+            raise GradingError(f"no submissions (.ipynb notebooks or .zip files) in {', '.join(map(str, paths))}; "
+                               "nothing was graded")
+        with ClassRecord.open(out_dir) as record:
+            run = _grade_batch(record, found, only=only, force=force or bool(only), version=version, points=points,
+                               workers=workers, progress=progress, chosen=chosen,
+                               options=dict(backend=chosen, autograder_zip=autograder_zip, limits=limits,
+                                            image=image, bundle=bundle, cache=cache))
+    run.notes = notes
+    return run
+
+
+def _project_of(autograder_zip: Path) -> Project | None:
+    try:
+        return Project.find(autograder_zip.parent)
+    except Exception:
+        return None
+
+
+def _grade_batch(record: ClassRecord, found: list[Submission], *, only, force: bool, version: str,
+                 points: dict[str, float], workers: int, progress: bool, chosen: str, options: dict) -> GradingRun:
+    batch = record.place(found)
+    if only:
+        batch = select(batch, only)
+    prints = {s.key: fingerprint(version, s) for s in batch}
+    done: dict[str, Graded] = {}
+    todo = []
+    for submission in batch:
+        entry = None if force else record.current(submission, prints[submission.key])
+        if entry:
+            done[submission.key] = Graded(entry.submission, entry.result, skipped=True)
+        else:
+            todo.append(submission)
     container_stopping.clear()
-    graded: list[Graded] = []
-    bar = tqdm(total=len(submissions), desc=f"grading ({chosen})", unit="submission",
-               file=sys.stderr, disable=not progress)
+    bar = tqdm(total=len(todo), desc=f"grading ({chosen})", unit="submission", file=sys.stderr,
+               disable=not progress or not todo)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(grade_one, s, backend=chosen, autograder_zip=autograder_zip,
-                                   limits=limits, image=image, bundle=bundle, cache=cache): s for s in submissions}
+            futures = {pool.submit(_work, s, **options): s for s in todo}
             try:
                 for future in as_completed(futures):
-                    submission, result = futures[future], future.result()
-                    outputs.record(out_dir, submission, result, points)
-                    graded.append(Graded(submission, result))
-                    bar.set_postfix_str(f"{submission.name[:30]}: {result.status}")
+                    graded = future.result()
+                    if graded.result.status == NOT_GRADED:
+                        continue  # stopped half-way: recorded below unless an earlier grade of it stands
+                    record.store(graded.submission, graded.result, prints[graded.submission.key])
+                    outputs.record(record.out_dir, graded.submission, graded.result, points)
+                    done[graded.submission.key] = graded
+                    bar.set_postfix_str(f"{graded.submission.name[:30]}: {graded.result.status}")
                     bar.update()
             except BaseException:  # Ctrl-C / SIGTERM: stop the containers, or the pool waits for them
                 for future in futures:
                     future.cancel()
-                if chosen == "docker":
-                    remove_live_containers()
+                remove_live_containers() if chosen == "docker" else kill_live_processes()
                 raise
     finally:
         bar.close()
-        # The class files are written whatever happened above, from what was graded so far.
-        order = {s.name: i for i, s in enumerate(submissions)}
-        graded.sort(key=lambda g: order[g.submission.name])
-        outputs.write_class_files(out_dir, [(g.submission, g.result) for g in graded], points)
-    return GradingRun(graded, out_dir, chosen, points)
+        for submission in todo:  # interrupted: keep what stands, say `not graded` for the rest
+            if submission.key not in done:
+                entry = record.current(submission, prints[submission.key])
+                if entry:
+                    done[submission.key] = Graded(entry.submission, entry.result, skipped=True)
+                    continue
+                result = SubmissionResult(submission.name, NOT_GRADED, message="grading was stopped before this "
+                                          "submission was finished; run the same command again to grade it")
+                record.store(submission, result, prints[submission.key])
+                outputs.record(record.out_dir, submission, result, points)
+                done[submission.key] = Graded(submission, result)
+        # The class files are written whatever happened above, from every record.
+        backups = outputs.write_class_files(record, points)
+    rows = [Graded(e.submission, e.result) for e in record.rows()]
+    return GradingRun([done[s.key] for s in batch], record.out_dir, chosen, points, rows, backups)

@@ -1,32 +1,56 @@
-"""What a grading run leaves in OUTDIR.
+"""What a grading run leaves in OUTDIR (the class record itself is record.py's).
 
 - `final_grades.csv`: Otter's format (a `points-per-question` row first; `file`, one column per
-  question, `total_points_earned`, `percent_correct`, `grading_status`) plus Canvas columns;
-- `results/<submission>.json`: Gradescope's results schema, for every submission;
-- `feedback/<submission>.txt`: what a student may see (never hidden test output);
+  question, `total_points_earned`, `percent_correct`, `grading_status`) plus the columns of
+  EXTRA_COLUMNS (Canvas identity, message, seconds, the row's results file);
+- `question_stats.csv`: per question, in notebook order: mean, share of full marks, zeros;
+- `results/<name>.json`: Gradescope's results schema, for every submission;
+- `feedback/<name>.txt`: what a student may see (never hidden test output);
 - `report.png`: score histogram and per-question share of points earned.
+
+The class statistics (report, question_stats.csv, the summary on stdout) count the same rows: the
+submissions with an outcome (graded, timeout, crashed, invalid), not `grader-error` / `not graded`.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from .results import GRADED, SubmissionResult
+from .results import GRADED, GRADER_ERROR, NOT_GRADED, OUTCOMES, SubmissionResult
 from .safetext import clean_line, clean_text, write_csv
 from .submissions import Submission
 
 STATUS_LABELS = {GRADED: "Completed"}  # Otter's own word for a graded submission
+POINTS_ROW = "points-per-question"
 CANVAS_COLUMNS = ("student", "student_id", "attachment_id", "late")
+# every final_grades.csv column that is not a question; readers import this, never restate it
+EXTRA_COLUMNS = (*CANVAS_COLUMNS, "message", "seconds", "results")
+NOT_QUESTIONS = ("file", "total_points_earned", "percent_correct", "grading_status", *EXTRA_COLUMNS)
+STATS_COLUMNS = ("question", "points", "submissions", "mean", "share_of_points", "full_marks", "share_full_marks",
+                 "zeros")
+NO_FAULT_OF_YOURS = {
+    GRADER_ERROR: "Your notebook could not be graded because of a problem with the grader, not with your work. "
+                  "Your instructor has been told and will grade it again; you need not do anything.",
+    NOT_GRADED: "Your notebook has not been graded yet (grading was stopped before it). It will be graded; "
+                "you need not do anything.",
+}
 
 
 def prepare_out_dir(out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """The per-submission folders (never emptied: OUT_DIR is a class record, see record.py)."""
     for folder in ("results", "feedback"):
-        if (out_dir / folder).exists():
-            shutil.rmtree(out_dir / folder)  # stale files from an earlier run would mislead
-        (out_dir / folder).mkdir()
+        (out_dir / folder).mkdir(parents=True, exist_ok=True)
+
+
+def file_name(submission: Submission) -> str:
+    """The name the student gave the file (a bulk download's member: its Canvas name)."""
+    return PurePosixPath(submission.key).name if "!" in submission.source else submission.path.name
+
+
+def results_name(submission: Submission) -> str:
+    """The row's results file, relative to OUTDIR (the `results` column)."""
+    return f"results/{submission.name}.json"
 
 
 def grading_status(result: SubmissionResult) -> str:
@@ -36,11 +60,11 @@ def grading_status(result: SubmissionResult) -> str:
 def gradescope_results(result: SubmissionResult, points: dict[str, float]) -> dict:
     """The grader's own results when it wrote any (the hardened grader always does, whatever the
     status); otherwise a zero-score results dict saying why."""
-    if result.results_json:
+    if result.results_json and result.status not in NO_FAULT_OF_YOURS:
         return result.results_json
     return {
         "score": 0.0,
-        "output": f"{result.status}: {result.message}".strip(),
+        "output": NO_FAULT_OF_YOURS.get(result.status) or f"{result.status}: {result.message}".strip(),
         "visibility": "visible",
         "tests": [{"name": question, "score": 0.0, "max_score": possible, "visibility": "visible",
                    "output": f"not graded ({result.status})"} for question, possible in points.items()],
@@ -48,7 +72,10 @@ def gradescope_results(result: SubmissionResult, points: dict[str, float]) -> di
 
 
 def feedback_text(submission: Submission, result: SubmissionResult, points: dict[str, float]) -> str:
-    lines = [f"Submission: {clean_line(submission.path.name)}",
+    if result.status in NO_FAULT_OF_YOURS:  # the reason is the instructor's to read (final_grades.csv)
+        return (f"Submission: {clean_line(file_name(submission))}\nStatus: {result.status}\n\n"
+                f"{NO_FAULT_OF_YOURS[result.status]}\n")
+    lines = [f"Submission: {clean_line(file_name(submission))}",
              f"Status: {result.status}" + (f" ({result.message.splitlines()[0][:300]})" if result.message else ""),
              f"Autograded score: {result.earned:g} / {sum(points.values()):g}", "", "Per question:"]
     for question, possible in points.items():
@@ -79,9 +106,9 @@ def record(out_dir: Path, submission: Submission, result: SubmissionResult, poin
 def grades_rows(graded: list[tuple[Submission, SubmissionResult]], points: dict[str, float]) -> list[dict]:
     questions = sorted(points)  # Otter sorts the question columns too
     possible = sum(points.values())
-    rows = [{"file": "points-per-question", **{q: f"{points[q]:g}" for q in questions},
+    rows = [{"file": POINTS_ROW, **{q: f"{points[q]:g}" for q in questions},
              "total_points_earned": f"{possible:g}", "percent_correct": "1", "grading_status": "--",
-             **{c: "" for c in CANVAS_COLUMNS}, "message": ""}]
+             **{c: "" for c in EXTRA_COLUMNS}}]
     for submission, result in graded:
         earned = {q: (result.scores[q].earned if q in result.scores else 0.0) for q in questions}
         total = round(sum(earned.values()), 6)
@@ -93,6 +120,7 @@ def grades_rows(graded: list[tuple[Submission, SubmissionResult]], points: dict[
             "student": submission.student, "student_id": submission.student_id,
             "attachment_id": submission.attachment_id, "late": "true" if submission.late else "false",
             "message": clean_line(result.message.splitlines()[0][:300]) if result.message else "",
+            "seconds": f"{result.seconds:.1f}", "results": results_name(submission),
         })
     return rows
 
@@ -101,30 +129,56 @@ def write_grades_csv(path: Path, rows: list[dict]) -> None:
     write_csv(path, rows, list(rows[0]))  # text cleaned, formula-like cells neutralised
 
 
-def write_report_png(path: Path, graded: list[tuple[Submission, SubmissionResult]],
-                     points: dict[str, float]) -> None:
+def with_outcome(graded: list[tuple[Submission, SubmissionResult]]) -> list[SubmissionResult]:
+    """The rows the class statistics count: those with a grade of their own (see the module doc)."""
+    return [result for _, result in graded if result.status in OUTCOMES]
+
+
+def question_stats(results: list[SubmissionResult], points: dict[str, float]) -> list[dict]:
+    """One row per question, in the order of `points` (the notebook's)."""
+    rows = []
+    for question in points:
+        earned = [r.scores[question].earned if question in r.scores else 0.0 for r in results]
+        full = sum(1 for e in earned if e >= points[question] - 1e-9)
+        count = len(earned)
+        rows.append({"question": question, "points": f"{points[question]:g}", "submissions": count,
+                     "mean": f"{sum(earned) / count:.3f}" if count else "",
+                     "share_of_points": f"{sum(earned) / (points[question] * count):.3f}" if count else "",
+                     "full_marks": full, "share_full_marks": f"{full / count:.3f}" if count else "",
+                     "zeros": sum(1 for e in earned if e <= 1e-9)})
+    return rows
+
+
+def write_report_png(path: Path, results: list[SubmissionResult], points: dict[str, float]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    totals = [result.earned for _, result in graded]
+    totals = [result.earned for result in results]
     possible = sum(points.values())
-    questions = list(points)
-    shares = [sum((r.scores[q].earned if q in r.scores else 0.0) for _, r in graded)
-              / (points[q] * len(graded)) if graded else 0.0 for q in questions]
+    order = list(points)
+    shares = [float(row["share_of_points"] or 0) for row in question_stats(results, points)]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     left.hist(totals, bins=min(28, max(5, int(possible) + 1)), range=(0, possible), color="#4477aa")
-    left.set(title=f"Autograded scores ({len(graded)} submissions)", xlabel=f"points (of {possible:g})",
-             ylabel="submissions")
-    right.barh(questions[::-1], [100 * s for s in shares[::-1]], color="#66aa55")
+    left.set(title=f"Autograded scores ({len(results)} submissions with an outcome)",
+             xlabel=f"points (of {possible:g})", ylabel="submissions")
+    right.barh(order[::-1], [100 * s for s in shares[::-1]], color="#66aa55")
     right.set(title="Share of points earned per question", xlabel="% of possible points", xlim=(0, 100))
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
 
-def write_class_files(out_dir: Path, graded: list[tuple[Submission, SubmissionResult]],
-                      points: dict[str, float]) -> None:
-    write_grades_csv(out_dir / "final_grades.csv", grades_rows(graded, points))
-    write_report_png(out_dir / "report.png", graded, points)
+def write_class_files(record, points: dict[str, float]) -> list[Path]:
+    """final_grades.csv, question_stats.csv and report.png from every row of `record` (a
+    ClassRecord), questions in the order of `points`; returns the backups of the versions replaced."""
+    graded = [(entry.submission, entry.result) for entry in record.rows()]
+    counted = with_outcome(graded)
+    writers = {
+        "final_grades.csv": lambda path: write_grades_csv(path, grades_rows(graded, points)),
+        "question_stats.csv": lambda path: write_csv(path, question_stats(counted, points), STATS_COLUMNS),
+        "report.png": lambda path: write_report_png(path, counted, points),
+    }
+    backups = [record.replace_class_file(name, write) for name, write in writers.items()]
+    return [b for b in backups if b]

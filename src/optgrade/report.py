@@ -36,22 +36,31 @@ def points_table(results: list[SubmissionResult]) -> str:
     return "\n".join(lines)
 
 
-def class_summary(rows: list[tuple[str, SubmissionResult, bool]], points: dict[str, float]) -> str:
-    """One line per submission (score, status, late), then the class's statistics."""
-    possible = sum(points.values())
-    rows = [(clean_line(name), result, late) for name, result, late in rows]  # names come from students
-    width = max([len("submission")] + [len(name) for name, _, _ in rows]) + 2
+def class_summary(run) -> str:
+    """One line per submission of this batch (score, status, late, skipped), then the statistics of
+    the whole class record, over the rows with an outcome (as report.png and question_stats.csv)."""
+    from .results import OUTCOMES
+
+    possible = sum(run.points.values())
+    rows = [(clean_line(g.submission.key), g) for g in run.graded]  # names come from students
+    width = max([len("submission")] + [len(name) for name, _ in rows]) + 2
     lines = ["submission".ljust(width) + "score".rjust(10) + "  status", "-" * (width + 26)]
-    for name, result, late in rows:
-        status = result.status + (" (late)" if late else "")
-        lines.append(name.ljust(width) + f"{result.earned:g}/{possible:g}".rjust(10) + "  " + status)
-    graded = [result for _, result, _ in rows if result.status == "graded"]
-    if graded:
-        totals = sorted(r.earned for r in graded)
+    for name, graded in rows:
+        status = graded.result.status + (" (late)" if graded.submission.late else "")
+        status += " (unchanged, not graded again)" if graded.skipped else ""
+        lines.append(name.ljust(width) + f"{graded.result.earned:g}/{possible:g}".rjust(10) + "  " + status)
+    counted = [g.result for g in run.rows if g.result.status in OUTCOMES]
+    others = len(run.rows) - len(counted)
+    if run.skipped:
+        lines.append(f"{run.skipped} of {len(rows)} unchanged since they were graded (--force grades them again)")
+    summary = f"class: {len(run.rows)} submissions in final_grades.csv"
+    if counted:
+        totals = sorted(r.earned for r in counted)
         middle = len(totals) // 2
         median = totals[middle] if len(totals) % 2 else (totals[middle - 1] + totals[middle]) / 2
-        lines.append(f"{len(graded)} of {len(rows)} graded; mean {sum(totals) / len(totals):.2f}, "
-                     f"median {median:g} of {possible:g}")
-    else:
-        lines.append(f"0 of {len(rows)} graded")
+        summary += (f"; over the {len(counted)} with an outcome (graded, timeout, crashed, invalid): "
+                    f"mean {sum(totals) / len(totals):.2f}, median {median:g} of {possible:g}")
+    if others:
+        summary += f"; {others} without one (grader-error or not graded)"
+    lines.append(summary)
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,31 @@ import psutil
 
 from .project import NOTEBOOK_NAME
 from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
+
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+
+
+def kill_live_processes() -> int:
+    """Kill every grading process tree this process started and that still runs (on Ctrl-C or
+    SIGTERM: they run in sessions of their own, so the signal does not reach them)."""
+    with _live_lock:
+        processes = list(_live)
+    for process in processes:
+        _kill_tree(process)
+    return len(processes)
+
+
+@contextlib.contextmanager
+def _tracked(process: subprocess.Popen):
+    with _live_lock:
+        _live.add(process)
+    try:
+        yield process
+    finally:
+        with _live_lock:
+            _live.discard(process)
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
@@ -82,7 +108,8 @@ def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float =
                                        stdin=subprocess.DEVNULL, cwd=scratch,
                                        env=grading_environment(scratch, cpus), start_new_session=True)
             try:
-                process.wait(timeout=timeout)
+                with _tracked(process):
+                    process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 _kill_tree(process)
                 return SubmissionResult(name, TIMEOUT, message=f"grading took longer than {timeout:g} s")

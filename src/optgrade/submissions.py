@@ -8,8 +8,9 @@ the autograder expects, or a reason why there is none (the submission then gets 
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -37,10 +38,13 @@ class Submission:
     attachment_id: str = ""
     late: bool = False
     key: str = ""  # unique within a batch: the `file` column of final_grades.csv (default: the file's name)
+    source: str = ""  # where it came from: the file's absolute path, or `<zip>!<member>` for a bulk download
 
     def __post_init__(self) -> None:
         if not self.key:
             object.__setattr__(self, "key", clean_key(self.path.name))
+        if not self.source:
+            object.__setattr__(self, "source", str(self.path.resolve()))
 
 
 def parse_canvas_name(filename: str) -> dict[str, str | bool]:
@@ -65,30 +69,126 @@ def clean_key(text: str) -> str:
     return clean_line(text.strip()) or "submission"
 
 
-def discover(paths: list[Path]) -> list[Submission]:
+def discover(paths: list[Path], *, unpack_dir: Path | None = None, notes: list[str] | None = None) -> list[Submission]:
     """Every submission file under `paths` (files as given, folders searched recursively), sorted.
 
     Keys: the bare name of a file given directly; for a file found in a folder, its path relative
     to that folder (`alice/a5_optimization.ipynb`, so a flat folder gives bare names); `-2`, `-3`...
     when that still clashes. A notebook in a direct subfolder whose name carries no student (not a
-    Canvas name) gets the subfolder's name as its student.
+    Canvas name) gets the subfolder's name as its student. A Canvas bulk download (`submissions.zip`,
+    members named `lastfirst_<user id>_<attachment id>_<name>`) counts as the folder it unpacks to:
+    its members are unpacked into `unpack_dir` and keyed by their Canvas names. `notes` collects
+    what was found but not taken (files of a bulk download that are no submissions).
     """
-    found: list[tuple[Path, str, str]] = []  # file, key, student folder
+    found: list[tuple[Path, str, str, str]] = []  # file, key, student folder, source
+
+    def add(file: Path, key: str, folder: str) -> None:
+        if file.suffix.lower() == ".zip" and unpack_dir is not None and is_bulk_download(file):
+            prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+            target = Path(tempfile.mkdtemp(prefix="bulk-", dir=unpack_dir))
+            for member, name, source in unpack_bulk_download(file, target, notes if notes is not None else []):
+                found.append((member, prefix + name, "", source))
+        else:
+            found.append((file, key, folder, ""))
+
     for path in paths:
         if path.is_dir():
             for file in sorted(path.rglob("*")):
                 relative = file.relative_to(path)
                 if file.is_file() and file.suffix.lower() in SUBMISSION_SUFFIXES and not any(
                         part.startswith(".") for part in relative.parts):
-                    found.append((file, relative.as_posix(), relative.parts[0] if len(relative.parts) == 2 else ""))
+                    add(file, relative.as_posix(), relative.parts[0] if len(relative.parts) == 2 else "")
         elif path.is_file():
-            found.append((path, path.name, ""))
+            add(path, path.name, "")
         else:
             raise OptgradeError(f"no such file or folder: {path}")
-    keys = unique_keys([key for _, key, _ in found])
-    return [Submission(file, name, **{"student": clean_key(folder) if folder else "", **parse_canvas_name(file.name)},
-                       key=key)
-            for (file, _, folder), key, name in zip(found, keys, unique_names(keys))]
+    keys = unique_keys([key for _, key, _, _ in found])
+    return [Submission(file, name, **{"student": clean_key(folder) if folder else "",
+                                      **parse_canvas_name(PurePosixPath(key).name)}, key=key, source=source)
+            for (file, _, folder, source), key, name in zip(found, keys, unique_names(keys))]
+
+
+# ---- Canvas bulk downloads ------------------------------------------------------------------------
+MAX_BULK_MEMBER_BYTES = 200 * 2**20
+MAX_BULK_BYTES = 8 * 2**30
+
+
+def _bulk_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+
+
+def is_bulk_download(path: Path) -> bool:
+    """True for a zip whose files carry Canvas submission names (a student's `grader.export()` zip
+    never does: it holds `a5_optimization.ipynb` and Otter's own files)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(CANVAS_NAME.match(PurePosixPath(m.filename.replace("\\", "/")).name)
+                       and PurePosixPath(m.filename).suffix.lower() in SUBMISSION_SUFFIXES
+                       for m in _bulk_members(archive))
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def unpack_bulk_download(path: Path, target: Path, notes: list[str]) -> list[tuple[Path, str, str]]:
+    """(unpacked file, its Canvas name, source) for each notebook or zip of a bulk download. Only the
+    member's base name is used (Canvas's zips are flat), so no member can write outside `target`;
+    oversized members become notes, not files."""
+    taken, total = [], 0
+    with zipfile.ZipFile(path) as archive:
+        named = [(clean_key(PurePosixPath(m.filename.replace("\\", "/")).name), m) for m in _bulk_members(archive)]
+        for index, (name, member) in enumerate(sorted(named, key=lambda pair: pair[0])):
+            if PurePosixPath(name).suffix.lower() not in SUBMISSION_SUFFIXES:
+                notes.append(f"{path.name}: {name} is not a notebook or zip; not graded")
+                continue
+            total += member.file_size
+            if member.file_size > MAX_BULK_MEMBER_BYTES or total > MAX_BULK_BYTES:
+                notes.append(f"{path.name}: {name} is too large to unpack ({member.file_size} bytes); not graded")
+                continue
+            file = target / f"{index:05d}{PurePosixPath(name).suffix.lower()}"
+            file.write_bytes(archive.read(member))
+            taken.append((file, name, f"{path.resolve()}!{member.filename}"))
+    return taken
+
+
+# ---- who wrote it ----------------------------------------------------------------------------------
+_IDENTITY = re.compile(r"^[\s*_>#-]*(?P<label>name|mat(?:r|riculation)?\.?\s*(?:no|nr|number)\.?|student\s*id"
+                       r"|registration\s*number)[\s*_]*:[\s*_]*(?P<value>.*?)[\s*_]*$", re.IGNORECASE)
+_PLACEHOLDERS = {"", "...", "\u2026", "[name]", "[mat. no.]", "your name", "todo"}
+
+
+def notebook_identity(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """`student` / `student_id` from the notebook's own "Name:" and "Mat. No.:" (or "Student ID:")
+    lines in its markdown cells, the first filled-in one of each; placeholders such as `...` count
+    as empty."""
+    found: dict[str, str] = {}
+    for cell in notebook.cells:
+        if cell.get("cell_type") != "markdown" or not isinstance(cell.get("source"), str):
+            continue
+        for line in cell.source.splitlines():
+            match = _IDENTITY.match(line)
+            if not match:
+                continue
+            value = clean_key(match["value"])[:100]
+            field_name = "student" if match["label"].lower() == "name" else "student_id"
+            if value.lower() not in _PLACEHOLDERS and field_name not in found:
+                found[field_name] = value
+    return found
+
+
+def identify(submission: Submission) -> Submission:
+    """`submission` with the student and student id its notebook names, where its file name and
+    folder named none; unchanged when the notebook cannot be read (grading then says why)."""
+    if submission.student and submission.student_id:
+        return submission
+    try:
+        data = (_notebook_from_zip(submission.path)[0] if submission.path.suffix.lower() == ".zip"
+                else submission.path.read_bytes())
+        notebook = _read_notebook(data, submission.path.name)
+    except (InvalidSubmission, OSError):
+        return submission
+    named = notebook_identity(notebook)
+    return replace(submission, student=submission.student or named.get("student", ""),
+                   student_id=submission.student_id or named.get("student_id", ""))
 
 
 def unique_keys(keys: list[str]) -> list[str]:
