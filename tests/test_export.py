@@ -259,14 +259,15 @@ def test_moodle_csv_cell_by_cell(grades, manual_sheet, project, tmp_path):
                            mapping=mapping, manual=manual_sheet, master=project.master_notebook, late_penalty=10)
     rows = read_rows(tmp_path / "moodle.csv")
     assert rows[0] == ["email", "a5_optimization", "feedback"]
-    assert [row[:2] for row in rows[1:]] == [["jane.doe@uni.example", "49"], ["john.smith@uni.example", "36.9"],
+    # exactly as Moodle spells them (it matches case-sensitively); the mapping's Max.Brown is the roster's
+    assert [row[:2] for row in rows[1:]] == [["Jane.Doe@uni.example", "49"], ["john.smith@uni.example", "36.9"],
                                              ["max.brown@uni.example", "27"], ["sam.nobody@uni.example", ""]]
     feedback = {row[0]: row[2] for row in rows[1:]}
     john = feedback["john.smith@uni.example"]
     assert "points lost: q1_1 1/2, q2_2 1.5/2, q3_momentum 0/4" in john
     assert "Written 19.5/22; points lost: q1_2 1.5/2; not graded yet: q4_3." in john
     assert "Late submission: -4.1 points (10% penalty)." in john and john.endswith("Total 36.9/49.")
-    assert "no points lost" in feedback["jane.doe@uni.example"]
+    assert "no points lost" in feedback["Jane.Doe@uni.example"]
     assert feedback["sam.nobody@uni.example"] == "No submission received."
     assert {r[0] for r in read_rows(result.unmatched_file)[1:]} == {
         "leeann_48220_9120400_a5_optimization.ipynb", "leeann_48220_9120455_a5_optimization.ipynb",

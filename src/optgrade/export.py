@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import OptgradeError
+from .outputs import NOT_QUESTIONS, POINTS_ROW, STATUS_LABELS
+from .results import GRADED, GRADER_ERROR, NOT_GRADED
 from .manual import ManualScores, default_master, manual_questions, read_manual_scores
 from .safetext import clean_line, match_key, restore, write_csv
 
-POINTS_ROW = "points-per-question"
-COMPLETED = "Completed"  # Otter's word for a graded submission
-NOT_QUESTIONS = ("file", "total_points_earned", "percent_correct", "grading_status", "student", "student_id",
-                 "attachment_id", "late", "message")
+COMPLETED = STATUS_LABELS[GRADED]  # Otter's word for a graded submission
+UNFINISHED = (GRADER_ERROR, NOT_GRADED)  # rows with no grade yet: exporting them would blame the student
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "    Points Possible"  # indented exactly as in Canvas's own export
 MOODLE_ID_HEADERS = {"email": ("email", "email address"), "username": ("username",),
@@ -49,6 +49,7 @@ class GradeRow:
     attachment_id: str = ""
     late: bool = False
     message: str = ""
+    results: str = ""  # its results file, relative to the grades file's folder
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def read_grades(path: Path) -> ClassGrades:
             autograded=_number(row["total_points_earned"], f"{where} total_points_earned"),
             status=row["grading_status"], student=row.get("student", ""), student_id=row.get("student_id", ""),
             attachment_id=row.get("attachment_id", ""), late=row.get("late", "").lower() == "true",
-            message=row.get("message", "")))
+            message=row.get("message", ""), results=row.get("results", "")))
     return ClassGrades(points, graded)
 
 
@@ -267,11 +268,18 @@ class _Run:
 
 
 def load_class(*, grades_csv: Path, manual_csv: Path | None = None, master: Path | None = None,
-               late_penalty: float = 0.0, missing: str = "empty"
+               late_penalty: float = 0.0, missing: str = "empty", unfinished_ok: bool = False
                ) -> tuple[ClassGrades, ManualScores | None, list[Scored]]:
+    """The class's grades, manual points and totals. A row without a grade yet (grader-error, not
+    graded) stops an export: its 0 would reach the LMS as the student's grade."""
     if missing not in MISSING:
         raise ExportError(f"--missing is one of {', '.join(MISSING)}, not {missing!r}")
     grades = read_grades(grades_csv)
+    unfinished = [r for r in grades.rows if r.status in UNFINISHED]
+    if unfinished and not unfinished_ok:
+        listed = ", ".join(f"{r.file} ({r.status})" for r in unfinished[:10])
+        raise ExportError(f"{len(unfinished)} submissions in {grades_csv} have no grade yet: {listed}. Run the same "
+                          "`optgrade grade` command again (it grades only those), then export; nothing was exported")
     manual = read_manual_scores(path=manual_csv, questions=manual_questions(master=master or default_master()),
                                 submissions=[r.file for r in grades.rows]) if manual_csv else None
     return grades, manual, score_class(grades, manual=manual, late_penalty=late_penalty)
@@ -338,7 +346,7 @@ def read_moodle_roster(path: Path, *, id_column: str) -> list[dict[str, str]]:
 
 
 def _moodle_key(value: str, id_column: str) -> str:
-    return value.strip().lower() if id_column == "email" else value.strip()  # e-mail is case-blind
+    return value.strip()  # Moodle matches every identifier, e-mail addresses too, case-sensitively
 
 
 def feedback_text(entry: Scored, *, grades: ClassGrades, manual: ManualScores | None, late_penalty: float,
@@ -378,6 +386,12 @@ def export_moodle(*, grades_csv: Path, out: Path, id_column: str, roster: Path |
                read_mapping(mapping, id_column=id_column, known={r.file for r in grades.rows}).items()}
               if mapping else {})
     students = read_moodle_roster(roster, id_column=id_column) if roster else None
+    if students and id_column == "email":  # a mapped address in another case means the roster's spelling
+        spelled: dict[str, list[str]] = {}
+        for student in students:
+            spelled.setdefault(student["key"].lower(), []).append(student["key"])
+        mapped = {f: v if v in {s["key"] for s in students} or len(spelled.get(v.lower(), [])) != 1
+                  else spelled[v.lower()][0] for f, v in mapped.items()}
     by_link = {s["link"]: s["key"] for s in students or [] if s["link"]}
     keys = {e.row.file: ((mapped[e.row.file], id_column) if e.row.file in mapped else
                          (by_link[e.row.student_id], id_column) if e.row.student_id in by_link else

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .export import fmt, load_class
+from .export import UNFINISHED, fmt, load_class
 from .results import autograder_points
 from .safetext import clean_line
 from .submissions import unique_names
@@ -170,11 +170,13 @@ def validate(*, grades_csv: Path, autograder_zip: Path, manual_csv: Path | None 
                 report.warnings.append(f"{path.name}: {test['name']} max_score {test.get('max_score')!r} but the "
                                        f"autograder gives {points[test['name']]:g} points")
     grades, _, scored = load_class(grades_csv=grades_csv, manual_csv=manual_csv, master=master,
-                                   late_penalty=late_penalty)
+                                   late_penalty=late_penalty, unfinished_ok=True)
+    report.violations += [f"{row.file}: {row.status}, no grade yet (run the same `optgrade grade` again)"
+                          for row in grades.rows if row.status in UNFINISHED]
     stems = {p.stem for p in files}
-    # the rows' keys are unique and in grading order: the function that named the results files
-    # when grading gives each row its file again
-    expected = unique_names([row.file for row in grades.rows])
+    # each row names its results file; grades files from before that column: replay the naming
+    expected = ([Path(row.results).stem for row in grades.rows] if all(row.results for row in grades.rows)
+                else unique_names([row.file for row in grades.rows]))
     report.warnings += [f"{row.file}: no results file {name}.json" for row, name in zip(grades.rows, expected)
                         if name not in stems]
     for entry in scored:
