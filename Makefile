@@ -16,9 +16,11 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 # Build the assignment from solutions/ (this grades the reference solution and the blank template
-# and prints their scores), then grade the sample class in examples/submissions/: in containers
-# when a Docker engine answers with the grader image, otherwise locally with `otter run`.
-demo: $(INSTALLED)
+# and prints their scores), then grade the sample class in examples/submissions/ in the hardened
+# containers: `images` sets up the engine and the grader image first, or stops saying what is
+# missing. The demo never runs the samples unisolated. demo-output/ is a class record: a second
+# `make demo` grades only what changed.
+demo: $(INSTALLED) images
 	$(BIN)/optgrade build
 	$(BIN)/optgrade grade examples/submissions -o demo-output --workers 2 --timeout 180
 

@@ -80,7 +80,7 @@ def test_every_sample_has_a_results_file_and_feedback(graded_class):
 def test_canvas_ids_and_late_flags_reach_the_csv(graded_class):
     _, out = graded_class
     rows = read_csv(out / "final_grades.csv")
-    canvas = {f: r for f, r in rows.items() if r["student_id"]}
+    canvas = {f: r for f, r in rows.items() if r["attachment_id"]}
     assert len(canvas) >= 2
     assert any(r["late"] == "true" for r in canvas.values())
     for file, row in canvas.items():
@@ -95,6 +95,79 @@ def test_the_same_submission_always_gets_the_same_score(graded_class):
     assert len(same) == 3
     scores = [json.loads((out / "results" / f"{g.submission.name}.json").read_text())["tests"] for g in same]
     assert scores[0] == scores[1] == scores[2]
+
+
+def test_a_notebooks_name_and_mat_no_fill_the_row_when_its_file_name_has_none(graded_class):
+    _, out = graded_class
+    rows = read_csv(out / "final_grades.csv")
+    assert (rows["sgd-sign-error.ipynb"]["student"], rows["sgd-sign-error.ipynb"]["student_id"]) == (
+        "Blaise Pascal", "s1623002")  # its "Name:" and "Student ID:" lines
+    canvas = rows["smithjohn_LATE_48217_9120391_a5_optimization.ipynb"]
+    assert (canvas["student"], canvas["student_id"]) == ("smithjohn", "48217")  # the Canvas name wins
+
+
+def test_the_statistics_count_the_rows_they_say(graded_class):
+    """question_stats.csv, report.png and the summary on stdout count the rows with an outcome."""
+    from optgrade.report import class_summary
+
+    run, out = graded_class
+    rows = [r for f, r in read_csv(out / "final_grades.csv").items() if f != "points-per-question"]
+    counted = [r for r in rows if r["grading_status"] in ("Completed", "timeout", "crashed", "invalid")]
+    assert len(counted) == len(rows) == 13
+    with open(out / "question_stats.csv", newline="") as file:
+        stats = list(csv.DictReader(file))
+    assert [s["question"] for s in stats] == ["q1_1", "q2_2", "q3_loss", "q3_sgd", "q3_momentum", "q3_stuck",
+                                              "q4_read_data", "q4_patches", "q4_balance", "q4_net", "q4_quality"]
+    for row in stats:
+        earned = [float(r[row["question"]]) for r in counted]
+        assert float(row["mean"]) == pytest.approx(sum(earned) / len(earned), abs=1e-3)
+        assert int(row["zeros"]) == sum(1 for e in earned if e == 0)
+        assert int(row["full_marks"]) == sum(1 for e in earned if e == float(row["points"]))
+    mean = sum(float(r["total_points_earned"]) for r in counted) / len(counted)
+    assert f"over the 13 with an outcome (graded, timeout, crashed, invalid): mean {mean:.2f}" in class_summary(run)
+    assert all(float(r["seconds"]) > 0 for r in rows if r["grading_status"] != "invalid")
+
+
+def test_regrading_one_student_keeps_the_other_12_rows(graded_class, project, backend, verdict_cache, tmp_path):
+    import shutil
+
+    _, out = graded_class
+    record = tmp_path / "out"
+    shutil.copytree(out, record)
+    before = read_csv(record / "final_grades.csv")
+    others = {p.name: p.read_bytes() for p in (record / "results").iterdir() if p.stem != "sgd-sign-error"}
+    run = grade_submissions(paths=[EXAMPLES / "submissions" / "sgd-sign-error.ipynb"], out_dir=record,
+                            autograder_zip=project.autograder_zip, backend=backend, limits=Limits(timeout=180),
+                            progress=False, cache_dir=verdict_cache, force=True)
+    assert [g.submission.key for g in run.graded] == ["sgd-sign-error.ipynb"] and not run.skipped
+    after = read_csv(record / "final_grades.csv")
+    assert sorted(after) == sorted(before) and len(after) == 14
+    for key, row in before.items():
+        if key == "sgd-sign-error.ipynb":  # the same work, graded again: the same points
+            assert {c: v for c, v in after[key].items() if c != "seconds"} == {c: v for c, v in row.items()
+                                                                               if c != "seconds"}
+        else:
+            assert after[key] == row, key
+    assert {p.name: p.read_bytes() for p in (record / "results").iterdir() if p.stem != "sgd-sign-error"} == others
+    assert read_csv(record / "final_grades.csv.1") == before  # the version it replaced
+
+
+def test_grading_the_class_again_skips_every_unchanged_submission(graded_class, project, backend, verdict_cache,
+                                                                  tmp_path):
+    import shutil
+    import time
+
+    _, out = graded_class
+    record = tmp_path / "out"
+    shutil.copytree(out, record)
+    before = (record / "final_grades.csv").read_bytes()
+    started = time.monotonic()
+    run = grade_submissions(paths=[EXAMPLES / "submissions"], out_dir=record, autograder_zip=project.autograder_zip,
+                            backend=backend, workers=2, limits=Limits(timeout=180), progress=False,
+                            cache_dir=verdict_cache)
+    assert run.skipped == 13 and time.monotonic() - started < 30
+    assert (record / "final_grades.csv").read_bytes() == before
+    assert not list(record.glob("final_grades.csv.*"))  # nothing changed, nothing to keep
 
 
 def hidden_test_lines(autograder_zip: Path) -> set[str]:

@@ -52,7 +52,8 @@ def test_grade_with_an_unavailable_container_image_fails_clearly(project, tmp_pa
     result = optgrade("grade", str(project.reference_notebook), "-o", str(tmp_path / "out"),
                       "--backend", "docker", "--image", "optgrade-no-such-image:missing")
     assert result.returncode == 1
-    assert "no Docker engine answers with the image optgrade-no-such-image:missing" in result.stderr
+    assert "the Docker engine has no grader image optgrade-no-such-image:missing" in result.stderr
+    assert "make images" in result.stderr
 
 
 def test_grade_exits_zero_when_grading_ran_whatever_the_scores(tmp_path):

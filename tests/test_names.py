@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from optgrade import outputs
 from optgrade.export import export_canvas, export_moodle
 from optgrade.gradescope import validate
+from optgrade.grade import Graded, GradingRun
 from optgrade.manual import manual_questions, write_answer_pdf, write_answer_pdfs, write_template
 from optgrade.report import class_summary
 from optgrade.results import GRADED, INVALID, QuestionScore, SubmissionResult, autograder_points
@@ -191,7 +192,8 @@ def test_feedback_has_no_control_characters(hostile):
 
 def test_the_summary_table_on_stdout_has_no_control_characters(hostile, points):
     _, submissions = hostile
-    table = class_summary([(s.key, SubmissionResult(s.name, GRADED), False) for s in submissions], points)
+    graded = [Graded(s, SubmissionResult(s.name, GRADED)) for s in submissions]
+    table = class_summary(GradingRun(graded, Path("out"), "docker", points, rows=graded))
     assert_clean_text(table, "the summary table")
     assert "cr?Grade: 27 of 27.ipynb" in table and "\r" not in table
 
