@@ -450,3 +450,16 @@ def test_the_hardened_graders_results_follow_gradescopes_format():
     result = combine("s", run, [{"name": "t1", "points": 2, "passed": True}], {"q1_1": [("t1", 2.0)]})
     violations, _ = check_results(result.results_json, "s.json")
     assert violations == [] and result.results_json["score"] == 2
+
+
+@pytest.mark.parametrize("status", ["grader-error", "not graded"])
+def test_no_export_while_a_row_has_no_grade_yet(tmp_path, project, roster, status):
+    """Its 0 would reach the LMS as the student's grade, for a fault that is not theirs."""
+    files = {**CLASS, "doejane_48213_9120377_a5_optimization.ipynb": (status, {})}
+    grades = make_class(tmp_path / "out", project.autograder_zip, files)
+    with pytest.raises(ExportError, match=f"have no grade yet: doejane_48213_9120377_a5_optimization.ipynb \\({status}\\)"):
+        canvas(grades, roster, tmp_path / "canvas.csv")
+    with pytest.raises(ExportError, match="Run the same `optgrade grade` command again"):
+        export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", id_column="email",
+                      roster=write_csv(tmp_path / "moodle-roster.csv", MOODLE_ROSTER))
+    assert not (tmp_path / "canvas.csv").exists() and not (tmp_path / "moodle.csv").exists()
