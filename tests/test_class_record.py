@@ -302,3 +302,20 @@ def test_sigterm_keeps_finished_rows_marks_the_rest_not_graded_and_a_rerun_resum
     assert {r["grading_status"] for r in final.values()} == {"Completed"}
     assert [final[k]["student"] for k in sorted(final)] == ["Student a", "Student b", "Student c", "Student d"]
     assert all(float(final[k]["seconds"]) > 0 for k in final)
+
+
+@pytest.mark.slow
+def test_only_regrades_the_chosen_student_and_leaves_the_rest(tmp_path):
+    docker_or_skip()
+    folder = tmp_path / "class"
+    for name in ("a", "b"):
+        tiny_notebook(folder / f"{name}.ipynb", f"Student {name}", f"10{name}")
+    out = tmp_path / "out"
+    assert optgrade("grade", str(folder), "-o", str(out), "--no-progress").returncode == 0
+    kept = (out / "records" / "a.json").read_bytes()
+    again = optgrade("grade", str(folder), "-o", str(out), "--no-progress", "--only", "Student b")  # the notebook's name
+    assert again.returncode == 0, again.stderr
+    assert [line.split()[0] for line in again.stdout.splitlines()[2:3]] == ["b.ipynb"]  # only b, and afresh
+    assert "unchanged" not in again.stdout
+    assert (out / "records" / "a.json").read_bytes() == kept
+    assert sorted(rows(out)) == ["a.ipynb", "b.ipynb"]

@@ -138,10 +138,14 @@ def fingerprint(version: str, submission: Submission) -> str:
     return digest(version, hashlib.sha256(submission.path.read_bytes()).hexdigest())
 
 
-def select(submissions: list[Submission], only: tuple[str, ...]) -> list[Submission]:
-    """The submissions `only` names, each by its key, file name, output name, student or student id."""
+def select(submissions: list[Submission], only: tuple[str, ...], record: ClassRecord | None = None
+           ) -> list[Submission]:
+    """The submissions `only` names, each by its key, file name, output name, student or student id
+    (also as the record knows them from the notebook's own Name / Mat. No. lines)."""
     def names(s: Submission) -> set[str]:
-        return {s.key, Path(s.key).name, s.name, s.student, s.student_id} - {""}
+        known = record.entries.get(s.key) if record else None
+        extra = {known.submission.student, known.submission.student_id} if known else set()
+        return {s.key, Path(s.key).name, s.name, s.student, s.student_id, *extra} - {""}
 
     unknown = [n for n in only if not any(n in names(s) for s in submissions)]
     if unknown:
@@ -228,7 +232,7 @@ def _grade_batch(record: ClassRecord, found: list[Submission], *, only, force: b
                  points: dict[str, float], workers: int, progress: bool, chosen: str, options: dict) -> GradingRun:
     batch = record.place(found)
     if only:
-        batch = select(batch, only)
+        batch = select(batch, only, record)
     prints = {s.key: fingerprint(version, s) for s in batch}
     done: dict[str, Graded] = {}
     todo = []
