@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from optgrade import outputs
-from optgrade.manual import (PLACEHOLDER, ManualScoresError, manual_questions, read_manual_scores,
+from optgrade.manual import (PLACEHOLDER, ManualScoresError, WrittenAnswer, manual_questions, read_manual_scores,
                              write_answer_pdf, write_answer_pdfs, write_template, written_answers)
 from optgrade.results import GRADED, INVALID, QuestionScore, SubmissionResult
 from optgrade.submissions import Submission, safe_stem, parse_canvas_name
@@ -201,10 +201,15 @@ def test_pdf_of_the_reference_holds_its_written_answers(project, questions, refe
     pdf = tmp_path / "reference.pdf"
     write_answer_pdf(path=pdf, title="reference", answers=written_answers(reference_notebook, questions))
     text = pdf_text(pdf)
-    answer = " ".join(master_solution(project, "q1_2").split())
+    answer = " ".join(master_solution(project, "q1_2").split()).replace("*loss*", "loss")  # markdown, rendered
     assert answer in text
     assert text.index("q1_2 (2 points)") < text.index(answer) < text.index("q1_3 (2 points)")
     assert "Which of the above options is more likely to cause (i) exploding gradients" in text
+    # the reference's math, as a TA reads it, not as it was typed
+    assert "Its derivative σ′(x) = σ(x)(1 - σ(x)) is at most 0.25" in text
+    assert "the sigmoid saturates (σ(x) → 0 or 1)" in text
+    assert "minimum θ ≈ -0.2739 (ℒ ≈ -0.1786)" in text
+    assert "$" not in text and "\\sigma" not in text and "*loss*" not in text and "**" not in text
 
 
 def test_pdfs_of_a_class_with_invalid_files(project, tmp_path):
@@ -236,8 +241,6 @@ def test_pdfs_of_nothing_is_an_error(tmp_path, project):
 
 
 def test_awkward_answers_still_make_a_pdf(questions, tmp_path):
-    from optgrade.manual import WrittenAnswer
-
     odd = [WrittenAnswer(questions[0], questions[0].prompt, "x" * 500 + " tab\there \x00 NUL, ∇θ L(θ) ≈ 0, 漢字"),
            WrittenAnswer(None, "A question the master does not know", "stray")]
     run = write_answer_pdfs(paths=[], out_dir=tmp_path / "none", questions=questions)
@@ -255,3 +258,106 @@ def test_unnamed_columns_must_stay_empty(grades, questions, tmp_path):
         read_manual_scores(path=sheet, questions=questions, submissions=FILES)
     assert str(error.value).splitlines() == ["s.csv row 2: a cell outside the named columns",
                                              "s.csv row 3: a cell outside the named columns"]
+
+
+# ---- markdown and math in the PDFs --------------------------------------------------------------------
+
+def pdf_fonts(path: Path) -> set[str]:
+    return {str(font["/BaseFont"]).split("+")[-1].lstrip("/") for page in PdfReader(path).pages
+            for font in page["/Resources"]["/Font"].values()}
+
+
+def pdf_images(path: Path) -> int:
+    return sum(len(page.images) for page in PdfReader(path).pages)
+
+
+def test_prompts_and_answers_are_rendered_not_shown_as_typed(questions, tmp_path):
+    prompt = r"If $\sigma(x) \to 0$ the *loss* stops changing. **Why?**"
+    answer = ("## Short answer\n\n"
+              r"The gradient $\sigma'(x) = \sigma(x)(1-\sigma(x))$ vanishes, so $\theta_{t+1} \approx \theta_t$."
+              "\n\nBecause:\n\n- the *update* is `learning_rate * grad`\n- my_var_name -- stays as typed\n\n"
+              "1. first\n2. second")
+    pdf = tmp_path / "rendered.pdf"
+    write_answer_pdf(path=pdf, title="rendered", answers=[WrittenAnswer(questions[0], prompt, answer)])
+    text = pdf_text(pdf)
+    assert "If σ(x) → 0 the loss stops changing. Why?" in text
+    assert "The gradient σ′(x) = σ(x)(1 - σ(x)) vanishes, so θₜ₊₁ ≈ θₜ." in text
+    assert "Short answer" in text and "## " not in text
+    assert "• the update is learning_rate * grad" in text
+    assert "• my_var_name -- stays as typed" in text  # snake_case and dashes are not markup
+    assert "1. first" in text and "2. second" in text
+    for typed in ("$", "\\sigma", "\\to", "*loss*", "**", "`"):
+        assert typed not in text, typed
+    # emphasis, strong text and code look different: italic, bold and monospaced faces are used
+    assert {"DejaVuSansOblique", "DejaVuSansBold", "DejaVuSansMonoBook"} <= pdf_fonts(pdf)
+
+
+def test_display_math_is_drawn(questions, tmp_path):
+    answer = ("The update:\n\n$$\\theta_{t+1} = \\theta_t - \\alpha \\frac{\\partial L}{\\partial \\theta}$$"
+              "\n\nand so on.")
+    pdf = tmp_path / "display.pdf"
+    write_answer_pdf(path=pdf, title="display", answers=[WrittenAnswer(questions[0], questions[0].prompt, answer)])
+    text = pdf_text(pdf)
+    assert pdf_images(pdf) == 1  # the formula, drawn by mathtext
+    assert "The update:" in text and "and so on." in text and "\\frac" not in text and "$$" not in text
+
+
+def test_display_math_never_runs_latex(questions, tmp_path, monkeypatch):
+    import subprocess
+
+    import matplotlib
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"started a process: {args}")
+
+    monkeypatch.setitem(matplotlib.rcParams, "text.usetex", True)  # as a TA's matplotlibrc may say
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    pdf = tmp_path / "usetex.pdf"
+    write_answer_pdf(path=pdf, title="usetex", answers=[WrittenAnswer(questions[0], "", "$$\\frac{a}{b}$$")])
+    assert pdf_images(pdf) == 1
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\sigma(x) \to 0", "σ(x) → 0"),
+    (r"\theta_0 = -0.95", "θ₀ = -0.95"),
+    (r"\mathcal{L}(\theta)=\theta \cdot \cos(\pi \theta), \quad -1.0\leq \theta\leq 2.0",
+     "ℒ(θ) = θ · cos(πθ),   -1.0 ≤ θ ≤ 2.0"),
+    (r"\frac{\partial L}{\partial w} = \sum_{i=1}^{n} x_i^2", "∂L/∂w = ∑ᵢ₌₁ⁿ xᵢ²"),
+    (r"v_t = \beta v_{t-1} + (1-\beta) g_t^2", "vₜ = βvₜ₋₁ + (1 - β)gₜ²"),
+    (r"\hat{y} = \max(0, W^T x)", "ŷ = max(0, Wᵀx)"),
+    (r"\text{if } x > 0", "if x > 0"),
+])
+def test_latex_becomes_unicode(latex, text):
+    from optgrade.manual import latex_to_unicode
+
+    assert latex_to_unicode(latex) == text
+
+
+def test_malformed_math_and_markdown_never_cost_a_pdf(questions, tmp_path):
+    pieces = [r"odd $x dollar", r"$\frac{a$", r"$\input{/etc/passwd}$", r"$x}$", "$" + "{" * 5000 + "$",
+              "$" + "x" * 20000 + "$", "$$" + "\\sqrt{" * 200 + "$$", r"$$\begin{pmatrix}1\\2\end{pmatrix}$$",
+              "$$" + r"\sum" * 400 + "$$", "$$\n" + "x = " * 3000 + "\n$$", "<script>alert(1)</script>",
+              "z" * 3000, "*" * 500, "costs $5 and $10", "`$x$` in code", "nul\x00 and esc\x1b[2J",
+              "`" * 301 + "\nan unclosed fence: code to the end"]
+    answer = "\n\n".join(pieces)
+    # markdown-it drops whatever follows lists or quotes nested deeper than 20 levels: not here
+    deep = "- " * 60 + "deep\n\n" + "> " * 60 + "quoted\n\nafter the *deep* ones"
+    pdf = tmp_path / "malformed.pdf"
+    write_answer_pdf(path=pdf, title="malformed", answers=[WrittenAnswer(questions[0], questions[0].prompt, answer),
+                                                           WrittenAnswer(questions[1], questions[1].prompt, deep)])
+    text = pdf_text(pdf)
+    for kept in (r"odd $x dollar", r"$\frac{a$", r"$\input{/etc/passwd}$", r"$x}$", r"\begin{pmatrix}",
+                 "<script>alert(1)</script>", "costs $5 and $10", "$x$ in code", "deep",
+                 "quoted", "after the *deep* ones", "an unclosed fence: code to the end"):
+        assert kept in text, kept
+    assert text.count("z") >= 3000  # the long word, broken over lines
+    assert "\x00" not in text and "\x1b" not in text
+    # in a batch too: the malformed answer gets its PDF
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),  # a notebook without code cells is not a submission
+        nbformat.v4.new_markdown_cell(f"<!-- BEGIN QUESTION -->\n\n{questions[0].prompt}"),
+        nbformat.v4.new_markdown_cell(answer + "\n\n" + deep), nbformat.v4.new_markdown_cell("<!-- END QUESTION -->")])
+    (tmp_path / "subs").mkdir()
+    nbformat.write(notebook, tmp_path / "subs" / "malformed.ipynb")
+    run = write_answer_pdfs(paths=[tmp_path / "subs"], out_dir=tmp_path / "pdfs", questions=questions)
+    assert not run.failed and [p.name for p in run.written] == ["malformed.pdf"]
