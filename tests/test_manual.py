@@ -302,6 +302,17 @@ def test_display_math_is_drawn(questions, tmp_path):
     assert "The update:" in text and "and so on." in text and "\\frac" not in text and "$$" not in text
 
 
+def test_the_same_answers_make_the_same_pdf(questions, reference_notebook, tmp_path):
+    import time
+
+    answers = written_answers(reference_notebook, questions)
+    answers.append(WrittenAnswer(None, "display math", "$$\\frac{\\partial L}{\\partial w}$$"))
+    write_answer_pdf(path=tmp_path / "first.pdf", title="same", answers=answers)
+    time.sleep(1.1)  # PDF dates have seconds
+    write_answer_pdf(path=tmp_path / "second.pdf", title="same", answers=answers)
+    assert (tmp_path / "first.pdf").read_bytes() == (tmp_path / "second.pdf").read_bytes()
+
+
 def test_display_math_never_runs_latex(questions, tmp_path, monkeypatch):
     import subprocess
 

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -288,6 +289,7 @@ def written_answers(notebook: nbformat.NotebookNode, questions: list[ManualQuest
 _FONT_FILES = {("DejaVu", ""): "DejaVuSans.ttf", ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
                ("DejaVu", "I"): "DejaVuSans-Oblique.ttf", ("DejaVu", "BI"): "DejaVuSans-BoldOblique.ttf",
                ("DejaVuMono", ""): "DejaVuSansMono.ttf"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the creation date: same answers, same PDF bytes
 _MAX_INLINE_MATH = 1000  # characters of one formula converted to Unicode
 _MAX_IMAGE_MATH = 300  # characters of one formula drawn by mathtext (a long one takes ~0.1 s)
 _MAX_IMAGES = 30  # mathtext images per PDF; later display formulas are shown as Unicode
@@ -837,6 +839,7 @@ def write_answer_pdf(*, path: Path, title: str, answers: list[WrittenAnswer]) ->
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_creation_date(_EPOCH)  # also the seed of the file's /ID
     render = _Renderer(pdf)
     pdf.set_title(title)
     pdf.add_page()
