@@ -197,6 +197,17 @@ def test_students_own_cells_inside_a_question_are_the_answer(project, questions)
     assert answers["q1_1_explain"] == answers["q1_3"] == ""
 
 
+def test_a_code_cell_stays_code_whatever_it_holds(project, questions, tmp_path):
+    notebook = nbformat.read(project.student_notebook, as_version=4)
+    index = next(i for i, c in enumerate(notebook.cells) if "**Question 1.2.**" in c.source)
+    code = 'doc = """\n```\n"""\n\nclass Net:\n    def __init__(self): ...'
+    notebook.cells.insert(index + 2, nbformat.v4.new_code_cell(code))
+    answers = written_answers(notebook, questions)
+    assert code in {a.question.name: a.answer for a in answers}["q1_2"]
+    write_answer_pdf(path=tmp_path / "code.pdf", title="code", answers=answers)
+    assert "def __init__(self): ..." in pdf_text(tmp_path / "code.pdf")  # not the end of a fence and a bold "init"
+
+
 def test_pdf_of_the_reference_holds_its_written_answers(project, questions, reference_notebook, tmp_path):
     pdf = tmp_path / "reference.pdf"
     write_answer_pdf(path=pdf, title="reference", answers=written_answers(reference_notebook, questions))

@@ -230,6 +230,13 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def _fenced(code: str) -> str:
+    """A code cell as a markdown code block, whose fence is longer than any run of backticks in it
+    (so that a ``` inside the code does not end the block)."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", code)), default=0))
+    return f"{fence}\n{code}\n{fence}"
+
+
 def _answer_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, list[str]]]:
     """(prompt, answer cell texts) for each `<!-- BEGIN QUESTION -->` block, in order."""
     blocks: list[tuple[str, list[str]]] = []
@@ -250,7 +257,7 @@ def _answer_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, list[str]
         if current is not None:
             text = source.strip()
             if text and text != PLACEHOLDER:
-                current[1].append(f"```\n{text}\n```" if cell.get("cell_type") == "code" else text)
+                current[1].append(_fenced(text) if cell.get("cell_type") == "code" else text)
     if current:
         blocks.append(current)
     return blocks
