@@ -335,7 +335,8 @@ def test_display_math_never_runs_latex(questions, tmp_path, monkeypatch):
     monkeypatch.setitem(matplotlib.rcParams, "text.usetex", True)  # as a TA's matplotlibrc may say
     monkeypatch.setattr(subprocess, "Popen", no_process)
     pdf = tmp_path / "usetex.pdf"
-    write_answer_pdf(path=pdf, title="usetex", answers=[WrittenAnswer(questions[0], "", "$$\\frac{a}{b}$$")])
+    formula = "$$\\frac{u}{t} = \\sqrt{\\epsilon}$$"  # drawn by no other test: formulas are drawn once per process
+    write_answer_pdf(path=pdf, title="usetex", answers=[WrittenAnswer(questions[0], "", formula)])
     assert pdf_images(pdf) == 1
 
 

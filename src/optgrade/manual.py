@@ -14,11 +14,14 @@
 from __future__ import annotations
 
 import csv
+import functools
+import io
 import math
 import re
 import shutil
 import tempfile
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -685,6 +688,37 @@ def _blocks(markdown: str) -> list[_Block]:
     return [b for b in blocks if b.kind != "text" or b.bullet or "".join(t for _, t in b.runs).strip()]
 
 
+@functools.lru_cache(maxsize=256)  # students copy the prompts' formulas: each is drawn once per run
+def _mathtext_png(formula: str) -> tuple[bytes, int, int] | None:
+    """A display formula drawn by matplotlib's mathtext: (PNG, width px, height px), or None."""
+    try:
+        _math_tree(formula)  # balanced braces, not nested too deeply
+    except _Unsupported:
+        return None
+    try:
+        import matplotlib
+        import matplotlib.style
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.mathtext import math_to_image
+        from PIL import Image
+
+        png = io.BytesIO()
+        # display style, as in LaTeX and Jupyter: full-size fractions
+        display = re.sub(r"\\[tc]?frac(?![A-Za-z])", r"\\dfrac", formula)
+        # matplotlib's defaults, whatever the matplotlibrc says: the same PNG everywhere, and
+        # never text.usetex, which would run LaTeX on the student's text
+        with matplotlib.style.context("default"), matplotlib.rc_context({"text.usetex": False}), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. a glyph DejaVu does not have
+            math_to_image(f"${display}$", png, prop=FontProperties(family="DejaVu Sans", size=11),
+                          dpi=_MATH_DPI, format="png")
+        with Image.open(io.BytesIO(png.getvalue())) as picture:
+            width, height = picture.size
+    except Exception:  # mathtext's parse errors, RecursionError, ...: show it as text instead
+        return None
+    return png.getvalue(), width, height
+
+
 class _Renderer:
     """Draws markdown on an fpdf2 page between `left` and the right margin."""
 
@@ -737,7 +771,8 @@ class _Renderer:
             pdf.set_x(max(pdf.get_x() + 1.5, pdf.l_margin))
         if block.kind == "text":
             runs = [(style, text) for style, text in block.runs if text]
-            if runs:
+            if runs:  # no space at the start (text after a $$ formula) or end of a paragraph
+                runs[0] = (runs[0][0], runs[0][1].lstrip(" "))
                 runs[-1] = (runs[-1][0], runs[-1][1].rstrip())
             for style, text in runs:
                 self.font(style, block.size - (0.5 if style == "code" else 0))
@@ -793,38 +828,12 @@ class _Renderer:
         """(PNG, width mm, height mm) of a formula drawn by mathtext, or None."""
         if not formula or len(formula) > _MAX_IMAGE_MATH or self.images >= _MAX_IMAGES:
             return None
-        try:
-            _math_tree(formula)  # balanced braces, not nested too deeply
-        except _Unsupported:
-            return None
-        import io
-        import warnings
-
-        try:
-            import matplotlib
-            import matplotlib.style
-            from matplotlib.font_manager import FontProperties
-            from matplotlib.mathtext import math_to_image
-            from PIL import Image
-
-            png = io.BytesIO()
-            # display style, as in LaTeX and Jupyter: full-size fractions
-            display = re.sub(r"\\[tc]?frac(?![A-Za-z])", r"\\dfrac", formula)
-            # matplotlib's defaults, whatever the matplotlibrc says: the same PNG everywhere, and
-            # never text.usetex, which would run LaTeX on the student's text
-            with matplotlib.style.context("default"), matplotlib.rc_context({"text.usetex": False}), \
-                    warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. a glyph DejaVu does not have
-                math_to_image(f"${display}$", png, prop=FontProperties(family="DejaVu Sans", size=11),
-                              dpi=_MATH_DPI, format="png")
-            png.seek(0)
-            with Image.open(png) as picture:
-                width, height = picture.size
-            png.seek(0)
-        except Exception:  # mathtext's parse errors, RecursionError, ...: show it as text instead
+        drawn = _mathtext_png(formula)
+        if drawn is None:
             return None
         self.images += 1
-        return png, width / _MATH_DPI * 25.4, height / _MATH_DPI * 25.4
+        png, width, height = drawn
+        return io.BytesIO(png), width / _MATH_DPI * 25.4, height / _MATH_DPI * 25.4
 
     def shade(self, start: tuple[int, float], end: tuple[int, float], left: float, right: float) -> None:
         """Grey behind what was drawn from `start` to `end` ((page, y) each): drawn afterwards, so it
