@@ -351,7 +351,7 @@ def test_display_math_never_runs_latex(questions, tmp_path, monkeypatch):
     (r"\text{if } x > 0", "if x > 0"),
 ])
 def test_latex_becomes_unicode(latex, text):
-    from optgrade.manual import latex_to_unicode
+    from optgrade.latex_text import latex_to_unicode
 
     assert latex_to_unicode(latex) == text
 
