@@ -74,9 +74,11 @@ def build(no_check: bool, timeout: float, root: Path | None) -> None:
 @root_option
 def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> None:
     """Grade notebooks one by one with `otter run` (no container) and print their scores."""
+    from .grade import UNISOLATED_WARNING
     from .report import points_table
     from .runner import grade_with_otter
 
+    click.echo(UNISOLATED_WARNING.replace("--backend local", "optgrade check"), err=True)
     project = _project(root)
     results = [grade_with_otter(path, autograder_zip=project.autograder_zip, timeout=timeout)
                for path in submissions]
