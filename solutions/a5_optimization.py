@@ -45,6 +45,8 @@
 # - Cells marked *"experiment — not run by the autograder"* may take minutes; the autograder skips them.
 #   Everything else must run top to bottom in well under a minute.
 # - Do not rename this notebook before submitting.
+# - *Run All* works from the start: a cell that needs code you have not written yet prints a short note
+#   and skips itself.
 #
 # **Name:** ...
 #
@@ -1180,16 +1182,25 @@ def plot_steps(history, loss_index, color, width):
 
 theta_0 = -0.95
 X_plot = np.linspace(-1, 2, 100)
-plt.plot(X_plot, loss(X_plot))
-plt.grid()
-sgd_hist = sgd(theta_0, loss, grad, callbacks=[print_dot])
-momentum_hist = sgd_momentum(theta_0, loss, grad, callbacks=[print_dot])
-if sgd_hist and momentum_hist:
-    plot_steps(sgd_hist, 2, 'r', 0.02)
-    plot_steps(momentum_hist, 3, 'y', 0.03)
-    print(f"gradient descent: {len(sgd_hist)} steps, ends at {float(sgd_hist[-1][1]):.5f}")
-    print(f"momentum:         {len(momentum_hist)} steps, ends at {float(momentum_hist[-1][1]):.5f}")
-plt.show()
+sgd_hist = momentum_hist = None
+if loss(X_plot.copy()) is None or grad(X_plot.copy()) is None:
+    print("Skipped: fill in loss and grad above first (this cell then runs both optimisers).")
+else:
+    plt.plot(X_plot, loss(X_plot))
+    plt.grid()
+    sgd_hist = sgd(theta_0, loss, grad, callbacks=[print_dot])
+    momentum_hist = sgd_momentum(theta_0, loss, grad, callbacks=[print_dot])
+    if sgd_hist is not None and len(sgd_hist) > 0:
+        plot_steps(sgd_hist, 2, 'r', 0.02)
+        print(f"gradient descent: {len(sgd_hist)} steps, ends at {float(sgd_hist[-1][1]):.5f}")
+    else:
+        print("gradient descent: fill in sgd above to see its steps")
+    if momentum_hist is not None and len(momentum_hist) > 0:
+        plot_steps(momentum_hist, 3, 'y', 0.03)
+        print(f"momentum:         {len(momentum_hist)} steps, ends at {float(momentum_hist[-1][1]):.5f}")
+    else:
+        print("momentum: fill in sgd_momentum above to see its steps")
+    plt.show()
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -1336,7 +1347,12 @@ def read_data(img_file_path, gt_file_path):
 # %%
 img_file_path = os.path.join('data', 'img-001.jpg')
 gt_file_path = os.path.join('data', 'img-001-gt.png')
-img, gt = read_data(img_file_path, gt_file_path)
+page_data = read_data(img_file_path, gt_file_path)
+if page_data is None:
+    img = gt = None
+    print("Skipped: fill in read_data above first (the cells below wait for it too).")
+else:
+    img, gt = page_data
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1437,7 +1453,12 @@ def get_images(img_data, gt_img_data, h, w, thresh):
 # # END SOLUTION
 
 # %%
-X, y = get_images(img, gt, 15, 15, 0.1)
+patch_data = None if img is None else get_images(img, gt, 15, 15, 0.1)
+if patch_data is None:
+    X = y = None
+    print("Skipped: fill in read_data and get_images above first.")
+else:
+    X, y = patch_data
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1552,7 +1573,11 @@ def test_q4_patches_on_the_page(get_images, np):
 # The split below is fixed (`random_state=0`) so that your experiments are comparable.
 
 # %%
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+if X is None:
+    X_train = X_test = y_train = y_test = None
+    print("Skipped: fill in read_data and get_images above first.")
+else:
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -1589,7 +1614,12 @@ def balance(X, y):
 
 # %%
 random.seed(0)
-X_train_bal, y_train_bal = balance(X_train, y_train)
+balanced_data = None if X_train is None else balance(X_train, y_train)
+if balanced_data is None:
+    X_train_bal = y_train_bal = None
+    print("Skipped: fill in read_data, get_images and balance above first.")
+else:
+    X_train_bal, y_train_bal = balanced_data
 
 # %% [raw]
 # # BEGIN TESTS
@@ -2175,6 +2205,10 @@ def test_q4_quality_balanced_accuracy(get_net, np):
 # 0.001 whereas Keras 2 (used in 2019) defaulted to 0.01; this notebook uses **0.01 for AdaGrad** so that
 # the results are comparable with the 2019 ones, and the Keras defaults for Adam and RMSProp (0.001).
 # The cells marked *experiment* take several minutes each and are skipped by the autograder.
+#
+# Write `run_experiment` in the next cell (the comment in it lists the steps): it trains one
+# configuration, prints its figures and returns them as a dict. `run_experiments(...)` runs it once per
+# optimizer; until `run_experiment` returns something, the experiment cells print a note instead.
 
 # %%
 OPTIMIZERS = {
@@ -2196,7 +2230,12 @@ class TimeHistory(keras.callbacks.Callback):
 
 
 def run_experiment(optimizer_name, **model_options):
-    """Train one configuration; print epochs, mean time per epoch and test accuracy."""
+    """Train one configuration; print and return its epochs, mean time per epoch and test accuracies."""
+    # Your code (not autograded; it runs only in the experiment cells below): seed Keras with
+    # keras.utils.set_random_seed(0), build get_compiled_model(OPTIMIZERS[optimizer_name](), **model_options),
+    # train it on X_train_bal, y_train_bal as described above (a TimeHistory() callback measures the epochs,
+    # keras.callbacks.EarlyStopping stops them), evaluate it on X_test, y_test, print the figures and return
+    # them as a dict, e.g. {'epochs': ..., 'seconds_per_epoch': ..., 'accuracy': ..., 'balanced_accuracy': ...}.
     # BEGIN SOLUTION
     keras.utils.set_random_seed(0)
     model = get_compiled_model(OPTIMIZERS[optimizer_name](), **model_options)
@@ -2209,23 +2248,34 @@ def run_experiment(optimizer_name, **model_options):
     print(f'=== {optimizer_name} {model_options or ""} ===')
     print(f'Epochs: {len(history.history["loss"])}')
     print(f'Average time per epoch: {np.mean(timer.times):.3f} s')
-    print(f'Test accuracy: {accuracy:.4f}, balanced accuracy: {balanced_accuracy_score(y_test, predicted):.4f}\n')
+    balanced = balanced_accuracy_score(y_test, predicted)
+    print(f'Test accuracy: {accuracy:.4f}, balanced accuracy: {balanced:.4f}\n')
+    return {'epochs': len(history.history['loss']), 'seconds_per_epoch': float(np.mean(timer.times)),
+            'accuracy': float(accuracy), 'balanced_accuracy': float(balanced)}
     # END SOLUTION
+
+
+def run_experiments(**model_options):
+    """One experiment per optimizer; skipped, with a note, until the data and run_experiment are filled in."""
+    if X_train_bal is None:
+        print("Skipped: fill in read_data, get_images and balance first.")
+        return
+    for optimizer_name in OPTIMIZERS:
+        if run_experiment(optimizer_name, **model_options) is None:
+            print("Skipped: fill in run_experiment above first (it must return its figures).")
+            return
 
 # %% tags=["otter_ignore"]
 # experiment — not run by the autograder (Xavier/Glorot uniform is Keras's default initializer)
-for optimizer_name in OPTIMIZERS:
-    run_experiment(optimizer_name)
+run_experiments()
 
 # %% tags=["otter_ignore"]
 # experiment — not run by the autograder
-for optimizer_name in OPTIMIZERS:
-    run_experiment(optimizer_name, weight_init='random_uniform')
+run_experiments(weight_init='random_uniform')
 
 # %% tags=["otter_ignore"]
 # experiment — not run by the autograder
-for optimizer_name in OPTIMIZERS:
-    run_experiment(optimizer_name, batch_norm=True, bn_momentum=0.9)
+run_experiments(batch_norm=True, bn_momentum=0.9)
 
 # %% [raw]
 # # BEGIN QUESTION
