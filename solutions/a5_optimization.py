@@ -1949,6 +1949,11 @@ def test_q4_net_compile(get_net, get_compiled_model):
 # regularizers and constraints given by scalar parameters (no weights or arrays, every layer trainable),
 # at most 20 layers, 3 million parameters and 95 million multiply-adds per patch (10× the 2019
 # network), so that grading a class stays affordable.
+#
+# The check cell below runs a quick sanity check in about a second: `get_net('glorot_uniform', 'zeros')`
+# must build a `keras.Sequential` with a 15×15×1 input and one sigmoid output, from the allowed layers and
+# within the limits above, and its loss must fall during a few training steps on 32 made-up patches. It
+# does not measure the balanced accuracy and is worth no points: only the grader's training decides them.
 
 # %% [raw]
 # # BEGIN TESTS
@@ -2189,6 +2194,74 @@ def test_q4_quality_balanced_accuracy(get_net, np):
         assert balanced_accuracy >= 0.90, f"balanced accuracy {balanced_accuracy:.3f} < 0.90"
 
     check(json.loads(json.dumps(probe())))
+
+# %%
+""" # BEGIN TEST CONFIG
+points: 0
+success_message: "this quick check found nothing wrong: the network builds, fits the input, output and size rules and trains. It does not measure the balanced accuracy: only the grader decides the 4 points, after you submit."
+""" # END TEST CONFIG
+def test_q4_quality_quick_check(get_net):
+    # A sanity check in about a second, not the grade: the hidden test trains the network for 14 epochs.
+    import json
+    import random
+
+    import keras
+    import numpy
+
+    allowed = {"InputLayer", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
+               "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Flatten", "Reshape", "Dense", "Dropout",
+               "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "BatchNormalization", "LayerNormalization",
+               "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Rescaling", "ZeroPadding2D", "Cropping2D"}
+    saved = random.getstate(), numpy.random.get_state()  # the notebook's own random state is kept
+    try:
+        keras.utils.set_random_seed(0)  # the same weights, so the same verdict every time
+        model = get_net('glorot_uniform', 'zeros')
+        assert isinstance(model, keras.Sequential), "get_net('glorot_uniform', 'zeros') must return a keras.Sequential"
+        if not model.built:
+            model.build((None, 15, 15, 1))
+        layers = json.loads(model.to_json())["config"]["layers"]
+        kinds = [str(layer.get("class_name")) for layer in layers]
+        refused = sorted(set(kinds) - allowed)
+        assert not refused, f"layers that are not among the allowed ones: {', '.join(refused)[:200]}"
+        assert len(kinds) <= 20, f"{len(kinds)} layers (keras.Input included): at most 20"
+        assert all(layer.trainable for layer in model.layers), "every layer must be trainable"
+        assert tuple(model.input_shape) == (None, 15, 15, 1), "the network must start with keras.Input(shape=(15, 15, 1))"
+        assert tuple(model.output_shape) == (None, 1), "the network must end with a single output per patch"
+        activations = [layer["config"]["activation"] if "activation" in layer.get("config", {}) else layer["class_name"]
+                       for layer in layers if "activation" in layer.get("config", {})
+                       or layer["class_name"] in ("ReLU", "LeakyReLU", "ELU", "PReLU")]
+        assert activations and activations[-1] == "sigmoid", \
+            "the output must go through a sigmoid: end with Dense(1, activation='sigmoid') or Activation('sigmoid')"
+        parameters = model.count_params()
+        assert parameters <= 3_000_000, f"{parameters:,} parameters: at most 3,000,000"
+        macs = 0  # multiply-adds per patch of the layers with kernels (the grader also counts the other layers)
+        for layer in model.layers:
+            positions = int(numpy.prod(layer.output.shape[1:-1]))
+            macs += positions * sum(int(numpy.prod(w.shape)) for w in layer.weights if "kernel" in w.name)
+        assert macs <= 95_000_000, f"about {macs:,} multiply-adds per patch: at most 95,000,000"
+
+        # 32 made-up patches: light paper with ink specks, every other one crossed by a dark rule
+        rng = numpy.random.default_rng(0)
+        X = rng.uniform(0.8, 1.0, size=(32, 15, 15, 1)).astype("float32")
+        y = (numpy.arange(32) % 2).astype("float32")
+        for i in range(32):
+            X[i, rng.random((15, 15)) < 0.12, 0] = rng.uniform(0.0, 0.5)
+            if y[i]:
+                at, width = rng.integers(3, 11), rng.integers(1, 3)
+                if i % 4 == 1:
+                    X[i, :, at:at + width, 0] = rng.uniform(0.0, 0.3)
+                else:
+                    X[i, at:at + width, :, 0] = rng.uniform(0.0, 0.3)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="binary_crossentropy",
+                      run_eagerly=True)  # eager: a few steps cost less than compiling a training graph
+        losses = [float(model.train_on_batch(X, y)) for _ in range(5)]  # each loss is taken before its step
+        assert all(numpy.isfinite(losses)), "the training loss is not a finite number"
+        assert min(losses[1:]) < 0.9999 * losses[0], (
+            f"training does not lower the loss ({losses[0]:.4f} before, {min(losses[1:]):.4f} at best after 4 "
+            "steps of Adam on 32 easy patches): look for dead units or a saturated output")
+    finally:
+        random.setstate(saved[0])
+        numpy.random.set_state(saved[1])
 
 # %% [raw]
 # # END TESTS

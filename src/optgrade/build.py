@@ -5,8 +5,9 @@ The steps, in order:
 2. execute it (skipping `otter_ignore` experiment cells) in a staging folder, which also draws `lr.png`;
 3. run Otter Assign on it;
 4. copy Otter's outputs to stable paths (no timestamps, byte-for-byte reproducible zip);
-5. cut every hidden test into its probe and its check for the hardened grader (autograder/hardened/);
-6. grade the reference solution and the blank template both ways, with Otter (`otter run` on the
+5. check that every autograded question has a public test and that only hidden tests carry points;
+6. cut every hidden test into its probe and its check for the hardened grader (autograder/hardened/);
+7. grade the reference solution and the blank template both ways, with Otter (`otter run` on the
    zip) and with the probes and checks, and fail loudly unless the reference gets every autograded
    point and the template none each time.
 """
@@ -28,7 +29,7 @@ from nbclient import NotebookClient
 from .errors import BuildError
 from .hardened import write_bundle
 from .project import NOTEBOOK_NAME, Project
-from .results import SubmissionResult
+from .results import SubmissionResult, zip_test_cases
 
 IGNORE_TAG = "otter_ignore"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -140,6 +141,23 @@ def publish(project: Project, workdir: Path, dist: Path) -> None:
     normalize_zip(zips[0], project.autograder_zip)
 
 
+def check_public_tests(autograder_zip: Path) -> None:
+    """Every autograded question needs a public test, and only hidden tests may carry points.
+
+    Without a public test Otter's `grader.check` (and `grader.export`, and Gradescope's "Public Tests")
+    reports "All test cases passed!" for a question it never checked; and the hardened grader scores
+    hidden tests only, so a point on a public test would be counted by `otter run` alone."""
+    cases = zip_test_cases(autograder_zip)
+    public = {case.question for case in cases if not case.hidden}
+    graded = sorted({case.question for case in cases if case.hidden} - public)
+    if graded:
+        raise BuildError(f"questions without a public test: {', '.join(graded)}. grader.check would report "
+                         "'All test cases passed!' without checking anything: give each a public test (points: 0)")
+    paid = sorted({case.question for case in cases if not case.hidden and case.points})
+    if paid:
+        raise BuildError(f"public tests with points in {', '.join(paid)}: the points belong to hidden tests")
+
+
 def _problems(how: str, reference: SubmissionResult, blank: SubmissionResult) -> list[str]:
     problems = []
     if reference.status != "graded" or reference.earned != reference.possible:
@@ -182,6 +200,7 @@ def build_assignment(*, project: Project, check: bool = True, timeout: float = 6
         execute_master(master, workdir)
         run_otter_assign(staged, dist)
         publish(project, workdir, dist)
+    check_public_tests(project.autograder_zip)
     write_bundle(project.autograder_zip, project.hardened_dir)
     reference = blank = None
     if check:
