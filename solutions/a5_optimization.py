@@ -48,6 +48,11 @@
 # - *Run All* works from the start: a cell that needs code you have not written yet prints a short note
 #   and skips itself.
 #
+# **Setting up.** Use Python 3.11 and the packages in `requirements.txt` next to this notebook, the
+# versions the autograder grades with: `python3.11 -m venv .venv`, then
+# `.venv/bin/pip install -r requirements.txt` (on Windows `.venv\Scripts\pip`), plus a notebook front
+# end of your choice, for example `.venv/bin/pip install jupyterlab`.
+#
 # **Name:** ...
 #
 # **Student ID:** ...

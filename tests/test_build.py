@@ -61,7 +61,8 @@ def test_autograder_zip_carries_data_requirements_and_config(project):
 def test_build_reproduces_the_committed_outputs(project, project_copy):
     """Rebuilding from the master gives byte-identical student template, tests and zip."""
     build_assignment(project=project_copy, check=False)
-    for relative in ("assignment/a5_optimization.ipynb", "autograder/a5_optimization-autograder.zip",
+    for relative in ("assignment/a5_optimization.ipynb", "assignment/requirements.txt",
+                     "autograder/a5_optimization-autograder.zip",
                      "autograder/hardened/probes.py", "autograder/hardened/checks.py",
                      "solutions/a5_optimization.ipynb", "solutions/reference/a5_optimization.ipynb",
                      *(str(p.relative_to(project.root)) for p in (project.assignment_dir / "tests").iterdir())):

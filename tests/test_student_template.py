@@ -7,6 +7,7 @@ instructor's files.
   public test, and on the blank template every check (and the export's summary) reports failures.
 - q4_quality's public test is a quick sanity check: it passes on the reference in under 2 s, fails on
   the blank template, and never fails a network that earns the quality points.
+- assignment/requirements.txt pins what the grading environment pins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import re
 import shutil
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -197,3 +199,46 @@ def test_quality_check_refuses_what_the_grader_refuses(quality_check):
         assert not passed and reason in summary, summary
         assert time.monotonic() - started < 5, f"{network.__name__}: refused too slowly"
 
+
+# --- setting up without the instructor's files ------------------------------------------------------
+
+def _pins(lines) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip().strip('",')
+        if "==" in line:
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()] = version.strip()
+    return pins
+
+
+def test_student_requirements_pin_the_grading_environment(project):
+    path = project.assignment_dir / "requirements.txt"
+    assert path.is_file(), "assignment/requirements.txt is missing: run `optgrade build`"
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*", line) for line in lines), lines
+    student = _pins(lines)
+    pyproject = _pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    lock = _pins((ROOT / "autograder" / "requirements.lock").read_text().splitlines())
+    grading = _pins(project.grading_requirements.read_text().splitlines())
+    needed = {"otter-grader", "ipykernel", "numpy", "matplotlib", "scikit-image", "scikit-learn", "keras",
+              "tensorflow-cpu", *grading}
+    assert needed <= set(student), f"missing: {sorted(needed - set(student))}"
+    for name, version in student.items():
+        assert pyproject.get(name) == version, f"{name}=={version}, pyproject.toml pins {pyproject.get(name)}"
+        assert lock.get(name) == version, f"{name}=={version}, requirements.lock pins {lock.get(name)}"
+
+
+def test_nothing_for_students_needs_the_instructors_files(project):
+    """No advice to students that needs solutions/, optgrade or the autograder zip (it holds the hidden
+    tests): not in the notebook they get, nor in the README's Students section."""
+    forbidden = re.compile(r"optgrade|autograder\.zip|-autograder|solutions/|otter run|otter grade")
+    notebook = nbformat.read(project.student_notebook, as_version=4)
+    for cell in notebook.cells:
+        assert not forbidden.search(cell.source), cell.source[:300]
+    assert not forbidden.search((project.assignment_dir / "requirements.txt").read_text())
+    readme = (ROOT / "README.md").read_text()
+    students = readme[readme.index("### Students"):]
+    students = students[:students.index("\n### ", 1)]
+    assert not re.search(r"optgrade check|otter run|otter grade|-autograder\.zip", students), students
+    assert "requirements.txt" in students and "Run All" in students

@@ -4,7 +4,8 @@ The steps, in order:
 1. turn the jupytext master script into the Otter Assign master notebook;
 2. execute it (skipping `otter_ignore` experiment cells) in a staging folder, which also draws `lr.png`;
 3. run Otter Assign on it;
-4. copy Otter's outputs to stable paths (no timestamps, byte-for-byte reproducible zip);
+4. copy Otter's outputs to stable paths (no timestamps, byte-for-byte reproducible zip), with the
+   students' requirements.txt next to their notebook;
 5. check that every autograded question has a public test and that only hidden tests carry points;
 6. cut every hidden test into its probe and its check for the hardened grader (autograder/hardened/);
 7. grade the reference solution and the blank template both ways, with Otter (`otter run` on the
@@ -35,6 +36,15 @@ IGNORE_TAG = "otter_ignore"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # files from data/ that the assignment ships (students and autograder both get them)
 ASSIGNMENT_DATA = ("img-001.jpg", "img-001-gt.png")
+# what students install besides the grading requirements: Otter (for grader.check) and the kernel
+STUDENT_TOOLS = ("otter-grader", "ipykernel")
+STUDENT_REQUIREMENTS_HEADER = """\
+# The packages for working on a5_optimization.ipynb, at the versions the autograder grades with.
+# Python 3.11:
+#   python3.11 -m venv .venv
+#   .venv/bin/pip install -r requirements.txt
+# and a notebook front end of your choice, e.g. `.venv/bin/pip install jupyterlab`.
+"""
 
 
 @dataclass(frozen=True)
@@ -126,12 +136,24 @@ def normalize_notebook(notebook_path: Path, target: Path) -> None:
     nbformat.write(notebook, target)
 
 
+def student_requirements(project: Project) -> str:
+    """assignment/requirements.txt: Otter and ipykernel at the versions this build runs with (the ones
+    pyproject.toml pins), then the grading requirements as the autograder installs them."""
+    from importlib.metadata import version
+
+    grading = [line.strip() for line in project.grading_requirements.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.strip().startswith("#")]
+    tools = [f"{name}=={version(name)}" for name in STUDENT_TOOLS]
+    return STUDENT_REQUIREMENTS_HEADER + "\n".join(tools + grading) + "\n"
+
+
 def publish(project: Project, workdir: Path, dist: Path) -> None:
     """Copy Otter's outputs from `dist` to the project's stable paths."""
     student, autograder = dist / "student", dist / "autograder"
     if project.assignment_dir.exists():
         shutil.rmtree(project.assignment_dir)
     shutil.copytree(student, project.assignment_dir)
+    (project.assignment_dir / "requirements.txt").write_text(student_requirements(project), encoding="utf-8")
     normalize_notebook(student / NOTEBOOK_NAME, project.student_notebook)
     normalize_notebook(autograder / NOTEBOOK_NAME, project.reference_notebook)
     shutil.copy(workdir / "lr.png", project.master_notebook.parent / "lr.png")
