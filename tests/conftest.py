@@ -70,4 +70,6 @@ def project_copy(project: Project, tmp_path: Path) -> Project:
     for name in ("a5_optimization.py", "requirements.txt"):
         shutil.copy(project.root / "solutions" / name, root / "solutions" / name)
     shutil.copytree(project.data_dir, root / "data")
+    (root / "autograder").mkdir()
+    shutil.copy(project.root / "autograder" / "requirements.lock", root / "autograder" / "requirements.lock")
     return Project(root)

@@ -28,6 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from .errors import BuildError
+from .gradescope_zip import add_hardened_runtime
 from .hardened import write_bundle
 from .project import NOTEBOOK_NAME, Project
 from .results import SubmissionResult, zip_test_cases
@@ -224,6 +225,9 @@ def build_assignment(*, project: Project, check: bool = True, timeout: float = 6
         publish(project, workdir, dist)
     check_public_tests(project.autograder_zip)
     write_bundle(project.autograder_zip, project.hardened_dir)
+    # the zip's own run_autograder/setup.sh: the same probe/check split on Gradescope and `otter grade`
+    add_hardened_runtime(project.autograder_zip, root=project.root, hardened_dir=project.hardened_dir,
+                         assignment_dir=project.assignment_dir)
     reference = blank = None
     if check:
         reference, blank = verify(project, timeout=timeout)

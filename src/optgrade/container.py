@@ -31,6 +31,7 @@ from .limits import Limits
 from .project import NOTEBOOK_NAME
 from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
+from .threads import thread_environment  # noqa: F401 (re-exported: runner.py and tests import it from here)
 from .verdicts import VerdictCache
 
 DEFAULT_IMAGE = "optgrade-grader:latest"
@@ -116,16 +117,6 @@ def engine_resources() -> tuple[int, int]:
         return int(cpus), int(memory)
     except (subprocess.TimeoutExpired, OSError, ValueError):
         return 0, 0
-
-
-def thread_environment() -> dict[str, str]:
-    # --cpus limits CPU time, not the CPUs a process sees: without these TensorFlow/OpenMP/BLAS
-    # would start one thread per host core and thrash.
-    # One thread for TensorFlow and the libraries under it, whatever --cpus is: the CNN check's
-    # result depends on the thread count (the reference's balanced accuracy is 0.97 with one
-    # thread, 0.63 with the machine's two), and a submission must get the same score every time.
-    return {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
 def run_command(*, name: str, image: str, limits: Limits, uid: int, mounts: list[tuple[Path, str]],
