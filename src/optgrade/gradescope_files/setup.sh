@@ -21,7 +21,9 @@ apt-get install -y --no-install-recommends ca-certificates python3.11 python3.11
 
 python=""
 for candidate in /usr/bin/python3.11 /usr/local/bin/python3.11 /opt/optgrade-python/bin/python3.11; do
-    if [[ -x "$candidate" ]] && "$candidate" -c 'import venv, ensurepip' 2>/dev/null; then python=$candidate; break; fi
+    # a final 3.11 release with venv (Ubuntu 22.04's universe has only a 3.11 release candidate)
+    if [[ -x "$candidate" ]] && "$candidate" -c 'import sys, venv, ensurepip
+sys.exit(sys.version_info.releaselevel != "final")' 2>/dev/null; then python=$candidate; break; fi
 done
 if [[ -z "$python" ]]; then  # no Python 3.11 from the image or apt: Miniforge's, world-readable in /opt
     wget -nv "$MINIFORGE_URL" -O /tmp/miniforge.sh
