@@ -47,7 +47,7 @@ def test_autograder_zip_carries_data_requirements_and_config(project):
     with zipfile.ZipFile(project.autograder_zip) as archive:
         names = set(archive.namelist())
         environment = archive.read("environment.yml").decode()
-        lock = archive.read("requirements.lock").decode().splitlines()
+        lock = [line.lower().replace("_", "-") for line in archive.read("requirements.lock").decode().splitlines()]
         config = archive.read("otter_config.json").decode()
     assert {"files/data/img-001.jpg", "files/data/img-001-gt.png", "files/lr.png", "run_autograder",
             "setup.sh", "run_otter.py"} <= names
