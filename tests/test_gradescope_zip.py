@@ -169,3 +169,16 @@ def test_nothing_of_the_user_survives_its_run(tmp_path):
                  uid=uid, gid=uid, cwd=str(tmp_path), env={"PATH": os.environ["PATH"]}, timeout=60, memory=500 << 20)
     assert hog.out_of_memory and not hog.timed_out and pids_of(uid) == []
     assert subprocess.run(["true"]).returncode == 0
+
+
+def test_lock_down_leaves_nothing_readable_by_others(tmp_path):
+    from optgrade.gradescope_run import lock_down
+
+    (tmp_path / "source" / "tests").mkdir(parents=True)
+    (tmp_path / "source" / "tests" / "q1_1.py").write_text("hidden")
+    (tmp_path / "source" / "run_autograder").write_text("#!/bin/sh")
+    os.chmod(tmp_path / "source" / "run_autograder", 0o755)
+    (tmp_path / "submission_metadata.json").write_text("{}")
+    lock_down(tmp_path)
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        assert os.stat(path).st_mode & 0o077 == 0, path

@@ -143,11 +143,13 @@ def check_phase(run: ProbeRun, bundle: Bundle, data: Path, settings: dict) -> tu
            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1", **thread_environment()}
     command = [PYTHON, "-I", str(RUNTIME / "optgrade" / "sandbox" / "checker.py"), "--checks", str(bundle.checks),
                "--data", str(data)]
-    try:
-        checked = subprocess.run(command, input=run.stdout, capture_output=True, env=env, cwd=str(data),
-                                 timeout=settings["timeout"] + settings["checker_extra_seconds"])
-    except subprocess.TimeoutExpired as expired:
-        return check_lines(expired.stdout or b""), "the trusted checker did not finish in time"
+    # a temp folder of its own: the student could leave names (or symlinks) in /tmp for root to trip on
+    with tempfile.TemporaryDirectory(prefix="optgrade-checker-", dir=str(AUTOGRADER)) as tmp:
+        try:
+            checked = subprocess.run(command, input=run.stdout, capture_output=True, env={**env, "TMPDIR": tmp},
+                                     cwd=str(data), timeout=settings["timeout"] + settings["checker_extra_seconds"])
+        except subprocess.TimeoutExpired as expired:
+            return check_lines(expired.stdout or b""), "the trusted checker did not finish in time"
     problem = "" if checked.returncode == 0 else (
         f"the trusted checker exited with {checked.returncode}: {checked.stderr.decode(errors='replace')[-500:]}")
     return check_lines(checked.stdout), problem

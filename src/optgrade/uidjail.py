@@ -89,6 +89,11 @@ def _preexec(uid: int, gid: int, *, new_net: bool, nproc: int, fsize: int):
             if _libc().unshare(CLONE_NEWNET) != 0:
                 os._exit(71)  # the caller tested this first; never run without what it promised
             _loopback_up()
+        try:  # the OOM killer's first choice, whatever the supervisor's own setting
+            with open("/proc/self/oom_score_adj", "w") as file:
+                file.write("1000")
+        except OSError:
+            pass
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
