@@ -45,8 +45,9 @@ done
 [[ -n "$mode" ]] || mode=$([[ -n "$cache_image" ]] && echo cache || echo pip)
 docker image inspect "$base" >/dev/null 2>&1 || { echo "gradescope-local: no base image $base (run make images)" >&2; exit 1; }
 
-digest=$( { sha256sum "$zip" | cut -c1-16; docker image inspect --format '{{.Id}}' "$base"; \
-            [[ $mode == cache ]] && docker image inspect --format '{{.Id}}' "$cache_image"; } | sha256sum | cut -c1-16)
+digest=$( { sha256sum "$zip" | cut -c1-16; docker image inspect --format '{{.Id}}' "$base"
+            if [[ $mode == cache ]]; then docker image inspect --format '{{.Id}}' "$cache_image"; fi
+          } | sha256sum | cut -c1-16)
 image="optgrade-gradescope:$digest-$mode"
 lock=/tmp/optgrade-gradescope-build.lock  # one build at a time when tests run several of these at once
 
