@@ -207,7 +207,9 @@ class Bundle:
         with zipfile.ZipFile(self.autograder_zip) as archive:
             for member in archive.namelist():
                 parts = Path(member).parts
-                if len(parts) > 1 and parts[0] == "files" and ".." not in parts and not member.endswith("/"):
+                # files/.optgrade/ is the zip's own runtime (gradescope_zip.py), not grading data
+                if (len(parts) > 1 and parts[0] == "files" and parts[1] != ".optgrade" and ".." not in parts
+                        and not member.endswith("/")):
                     destination = target.joinpath(*parts[1:])
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     destination.write_bytes(archive.read(member))
