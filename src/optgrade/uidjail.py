@@ -188,9 +188,9 @@ def run_as(command: list[str], *, uid: int, gid: int, cwd: str, env: dict[str, s
 
     def watch_memory() -> None:
         while not stop.is_set():
-            pss = private_memory_of(pids_of(uid))
-            ending.peak_memory = max(ending.peak_memory, pss)
-            if pss > memory:
+            used = private_memory_of(pids_of(uid))
+            ending.peak_memory = max(ending.peak_memory, used)
+            if used > memory:
                 ending.out_of_memory = True
                 stop.set()
                 break
