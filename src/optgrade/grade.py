@@ -103,13 +103,12 @@ def validated_limits(limits: Limits, backend: str) -> Limits:
     return validate(limits, cpus_available=cpus, memory_available=memory)
 
 
-def notebook_order(points: dict[str, float], autograder_zip: Path) -> dict[str, float]:
+def notebook_order(points: dict[str, float], project: Project | None) -> dict[str, float]:
     """`points` in the order the questions come in the master notebook (`# BEGIN QUESTION` cells);
-    as they are when there is no master next to the zip."""
+    as they are when there is no project or master next to the zip."""
     try:
-        master = Project.find(autograder_zip.parent).master_notebook
-        cells = json.loads(master.read_text(encoding="utf-8"))["cells"]
-    except (Exception,):  # no project, no master: keep the zip's order
+        cells = json.loads(project.master_notebook.read_text(encoding="utf-8"))["cells"]
+    except (AttributeError, OSError, ValueError, KeyError):  # no project, no master: keep the zip's order
         return points
     order = []
     for cell in cells:
@@ -120,7 +119,7 @@ def notebook_order(points: dict[str, float], autograder_zip: Path) -> dict[str, 
     return {q: points[q] for q in ranked}
 
 
-def grader_version(*, backend: str, autograder_zip: Path, bundle: Bundle | None, image: str,
+def grader_version(*, backend: str, autograder_zip: Path, bundle: Bundle | None, image_digest: str,
                    limits: Limits) -> str:
     """Everything besides the submission a grade depends on: optgrade's own code, the autograder, the
     hardened bundle, the image, the thread settings and the limits. A record with another version is
@@ -130,7 +129,7 @@ def grader_version(*, backend: str, autograder_zip: Path, bundle: Bundle | None,
                                 json.dumps(thread_environment(), sort_keys=True), autograder_zip.read_bytes()]
     parts += [p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py"))]
     if bundle is not None:
-        parts += [bundle.checks.read_bytes(), image_id(image)]
+        parts += [bundle.checks.read_bytes(), image_digest]
     return digest(*parts)
 
 
@@ -200,12 +199,14 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
     chosen = choose_backend(backend, image, project.root / "autograder" if project else None)
     limits = validated_limits(limits, chosen)
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
+    image_digest = image_id(image) if bundle is not None else ""  # asked once: the cache key and the version
     cache = None
     if bundle is not None and cache_dir is not None:
-        runtime = json.dumps({"image": image_id(image), "threads": thread_environment()}, sort_keys=True)
+        runtime = json.dumps({"image": image_digest, "threads": thread_environment()}, sort_keys=True)
         cache = VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
-    points = notebook_order(autograder_points(autograder_zip), autograder_zip)
-    version = grader_version(backend=chosen, autograder_zip=autograder_zip, bundle=bundle, image=image, limits=limits)
+    points = notebook_order(autograder_points(autograder_zip), project)
+    version = grader_version(backend=chosen, autograder_zip=autograder_zip, bundle=bundle, image_digest=image_digest,
+                             limits=limits)
     with tempfile.TemporaryDirectory(prefix="optgrade-unpack-") as unpack:
         notes: list[str] = []
         found = discover(paths, unpack_dir=Path(unpack), notes=notes)

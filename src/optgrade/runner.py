@@ -23,6 +23,7 @@ import psutil
 
 from .project import NOTEBOOK_NAME
 from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
+from .threads import thread_environment
 
 
 _live: set[subprocess.Popen] = set()
@@ -73,8 +74,6 @@ def _kill_tree(process: subprocess.Popen) -> None:
 
 def grading_environment(scratch: Path, cpus: float = 1) -> dict[str, str]:
     """`cpus` only documents the slot: every library gets one thread (see thread_environment)."""
-    from .container import thread_environment
-
     env = dict(os.environ)
     env.update(thread_environment())
     env.update({
