@@ -6,8 +6,9 @@ own Dockerfile from the zip (with the legacy builder: Otter calls buildx, which 
 and each submission is graded by Otter's own `otter.grade.containers.grade_submission`, which runs
 /autograder/run_autograder, copies results.pkl out and dill-loads it.
 
-CI's budget allows a subset of examples/hostile/ (SUBSET below, ~5 min on 2 cores); with
-OPTGRADE_GRADESCOPE_ALL=1 every sample that beat stock Otter plus one of every attack class is graded.
+Graded here, as the issue asks: every sample of examples/hostile/ that beat stock Otter, every
+sample of the validity issue's class (10: buying the CNN points), and at least one of every other
+attack class, between two honest copies (~4 min on 2 cores, two containers at a time).
 """
 
 from __future__ import annotations
@@ -38,20 +39,6 @@ SCRIPT = ROOT / "scripts" / "gradescope-local.sh"
 BASE_IMAGE = "optgrade-base:bookworm"
 BUILD_STAGE = "optgrade-grader-build:cache"
 HONEST = ("0-honest-first.ipynb", "zz-honest-last.ipynb")
-# The strongest subset that fits CI: each attacks what is new on this path (files under /autograder,
-# a root supervisor in the same container, processes left behind, results written beside us).
-SUBSET = (
-    "1-answers-from-hidden-tests.ipynb",     # reads /autograder/source/tests (stock Otter: 4.5)
-    "2-rewrite-test-files.ipynb",            # rewrites /autograder/source/tests (stock: 27)
-    "3-always-true-numpy-after-q3.ipynb",    # honest q1-q3 kept, patched numpy gains nothing (stock: 16)
-    "5-background-rewriter.ipynb",           # setsid/double-fork rewriters outlive the kernel (stock: 27)
-    "6-malicious-results-pickle.ipynb",      # code in the grader via a pickle, .OTTER_LOG planted (stock: 27)
-    "6-zip-with-otter-log.zip",              # export zip with a malicious .OTTER_LOG (stock: 27)
-    "7-memory-bomb.ipynb",                   # the memory watchdog / container limit
-    "8-read-other-submissions-and-secrets.ipynb",  # /autograder/submission, metadata, env
-    "9-zip-path-traversal.zip",              # invalid, not graded (stock: 27)
-    "10-weights-as-constant-lists.ipynb",    # the validity issue's class: refused weights (stock check: 4)
-)
 # Every sample that scored points it did not earn against stock `otter run` (examples/hostile/README,
 # STOCK_OTTER: more than its expected total, or hidden test text shown), plus one of each class.
 BEAT_STOCK_OTTER = (
@@ -69,15 +56,24 @@ ONE_PER_CLASS_MORE = ("7-memory-bomb.ipynb", "7-fork-bomb.ipynb", "7-infinite-lo
 TIMEOUT = 120  # the student phase's, as in test_hostile.py (config.json of a copy of the zip)
 
 
-def chosen() -> tuple[str, ...]:
-    if os.environ.get("OPTGRADE_GRADESCOPE_ALL") == "1":
-        return tuple(dict.fromkeys(BEAT_STOCK_OTTER + ONE_PER_CLASS_MORE))
-    return SUBSET
+VALIDITY_CLASS = "10"
 
 
 def expected() -> dict[str, dict]:
     with open(HOSTILE / "expected.csv", newline="") as file:
         return {row["file"]: row for row in csv.DictReader(file)}
+
+
+def chosen() -> tuple[str, ...]:
+    validity = [name for name, row in expected().items() if row["attack_class"] == VALIDITY_CLASS]
+    return tuple(dict.fromkeys(BEAT_STOCK_OTTER + ONE_PER_CLASS_MORE + tuple(validity)))
+
+
+def test_the_chosen_samples_cover_every_attack_class_and_exist():
+    rows = expected()
+    assert {rows[name]["attack_class"] for name in chosen()} == {row["attack_class"] for row in rows.values()}
+    assert all((HOSTILE / "submissions" / name).is_file() for name in chosen())
+    assert len(chosen()) >= 30
 
 
 def secrets(project) -> list[str]:
