@@ -16,8 +16,8 @@ export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s)
 
 apt-get update
-apt-get install -y --no-install-recommends ca-certificates python3.11 python3.11-venv \
-    || apt-get install -y --no-install-recommends ca-certificates wget
+apt-get install -y --no-install-recommends ca-certificates
+apt-get install -y --no-install-recommends python3.11 python3.11-venv || echo "setup.sh: no python3.11 from apt"
 
 python=""
 for candidate in /usr/bin/python3.11 /usr/local/bin/python3.11 /opt/optgrade-python/bin/python3.11; do
@@ -26,6 +26,9 @@ for candidate in /usr/bin/python3.11 /usr/local/bin/python3.11 /opt/optgrade-pyt
 sys.exit(sys.version_info.releaselevel != "final")' 2>/dev/null; then python=$candidate; break; fi
 done
 if [[ -z "$python" ]]; then  # no Python 3.11 from the image or apt: Miniforge's, world-readable in /opt
+    # (Ubuntu 22.04, Gradescope's base, has apt's python3.11 only as 3.11.0~rc1, and no wget)
+    echo "setup.sh: no final Python 3.11 here; installing Miniforge's from $MINIFORGE_URL"
+    command -v wget >/dev/null || apt-get install -y --no-install-recommends wget
     wget -nv "$MINIFORGE_URL" -O /tmp/miniforge.sh
     bash /tmp/miniforge.sh -b -p /opt/miniforge3
     /opt/miniforge3/bin/conda create -y -p /opt/optgrade-python -c conda-forge python=3.11
