@@ -253,12 +253,48 @@ def image_id(image: str = DEFAULT_IMAGE) -> str:
     return inspected.stdout.strip() if inspected.returncode == 0 else ""
 
 
+def phase_times(probe: Finished, checked: Finished, *, shown_from: float = 1.0) -> dict[str, float]:
+    """Seconds by phase, in order: the student container (what its runner reports inside it: its
+    start, the kernel's, the notebook's cells and the probes; cells of `shown_from` s or more by
+    name), then the checker container (its start, each check of `shown_from` s or more, the rest)."""
+    times = {"student container (start to end)": round(probe.seconds, 3)}
+    reported: dict[str, float] = {}
+    for event in ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code).events():
+        if event["event"] == "timing" and isinstance(event.get("seconds"), (int, float)):
+            reported[str(event.get("what"))[:80]] = float(event["seconds"])
+    cells = {k: v for k, v in reported.items() if k.startswith("cell ")}
+    probes = sum(v for k, v in reported.items() if k.startswith("probes after"))
+    times.update({f"  student: {k}": v for k, v in reported.items() if k not in cells and not k.startswith("probes")})
+    times[f"  student: {len(cells)} notebook cells"] = round(sum(cells.values()), 3)
+    times.update({f"    of which {k}": v for k, v in cells.items() if v >= shown_from})
+    times["  student: the probes after the cells"] = round(probes, 3)
+    inside = sum(v for k, v in times.items() if k.startswith("  student:"))
+    times["  student: the rest (container, interpreter, imports, exit)"] = round(probe.seconds - inside, 3)
+    times["checker container (start to end)"] = round(checked.seconds, 3)
+    for line in checked.stdout.decode("utf-8", errors="replace").splitlines():
+        try:
+            done = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(done, dict) and done.get("done") is True and isinstance(done.get("seconds"), dict):
+            checks = {str(k): float(v) for k, v in done["seconds"].items()}
+            slow = {k: v for k, v in checks.items() if v >= shown_from or k.startswith("checker start")}
+            times.update({f"  check: {k}": v for k, v in slow.items()})
+            times[f"  check: the other {len(checks) - len(slow)} checks"] = round(
+                sum(v for k, v in checks.items() if k not in slow), 3)
+            times["  check: the rest (container, interpreter, exit)"] = round(checked.seconds - sum(checks.values()), 3)
+    return times
+
+
 def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
-                       limits: Limits = Limits(), cache: "VerdictCache | None" = None) -> SubmissionResult:
+                       limits: Limits = Limits(), cache: "VerdictCache | None" = None,
+                       profile: dict[str, float] | None = None) -> SubmissionResult:
     """Grade one prepared notebook in two fresh containers; never raises for a bad submission.
 
     With a verdict cache, expensive checks whose probe data was already judged are not run again:
-    their cached verdicts (computed by the trusted checker for exactly that data) are used."""
+    their cached verdicts (computed by the trusted checker for exactly that data) are used.
+    `profile` (for `make bench`) receives where the time went: each container's wall time, and the
+    timings the runner and the checker report (the runner's are the student side's word)."""
     scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
     probe_name, check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
     try:
@@ -301,6 +337,8 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                        f"{', timed out' if checked.timed_out else ''}"
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
         verdicts = check_lines(checked.stdout)
+        if profile is not None:
+            profile.update(phase_times(probe, checked))
         if cache and not problem:
             cache.store(probe.stdout, verdicts)
         return combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),

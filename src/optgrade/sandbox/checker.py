@@ -19,7 +19,10 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.monotonic()
 
 MAX_INPUT_BYTES = 64 << 20
 DEFAULT_CHECK_SECONDS = 60
@@ -84,9 +87,11 @@ def check_order(checks: dict) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda pair: pair[1] in expensive)
 
 
-def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = frozenset()):
+def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = frozenset(),
+              seconds_taken: dict[str, float] | None = None):
     """Yield a verdict for every hidden test, the expensive ones last; none for the tests in `skip`
-    (the host already holds their verdicts for exactly this data, see optgrade.verdicts)."""
+    (the host already holds their verdicts for exactly this data, see optgrade.verdicts). The time
+    each check ran goes into `seconds_taken` (for the cost profile; verdicts carry no timing)."""
     for question, name in check_order(checks):
         if name in skip:
             continue
@@ -101,7 +106,10 @@ def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = fro
             passed, message = False, f"the submission's code raised: {str(entry['error'])[:MAX_MESSAGE]}"
         else:
             seconds = float(checks.get("SECONDS", {}).get(name, DEFAULT_CHECK_SECONDS))
+            since = time.monotonic()
             passed, message = run_check(checks[name], entry["value"], seconds)
+            if seconds_taken is not None:
+                seconds_taken[name] = round(time.monotonic() - since, 3)
         yield {"question": question, "name": name, "points": points, "passed": passed,
                "message": message}
 
@@ -119,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     checks: dict = {}
     exec(compile(args.checks.read_text(encoding="utf-8"), str(args.checks), "exec"), checks)
     os.chdir(args.data)
-    for verdict in check_all(checks, records, frozenset(filter(None, args.skip.split(",")))):
+    seconds_taken = {"checker start (Python, checks.py)": round(time.monotonic() - STARTED, 3)}
+    for verdict in check_all(checks, records, frozenset(filter(None, args.skip.split(","))), seconds_taken):
         out.write(json.dumps(verdict) + "\n")
         out.flush()
-    out.write(json.dumps({"done": True, "questions_probed": sorted(records)}) + "\n")
+    out.write(json.dumps({"done": True, "questions_probed": sorted(records), "seconds": seconds_taken}) + "\n")
     out.flush()
     return 0
 

@@ -25,6 +25,8 @@ Output (stdout, one JSON object per line):
   {"event": "invalid", "message": m}       the notebook cannot be run at all (exit status 64)
   {"event": "runner-error", "message": m}  this runner failed (e.g. its kernel could not start)
   {"event": "done"}                        the last cell and the last probe ran
+  {"event": "timing", "what": w, "seconds": s}  where the run's time went (kernel start, each cell,
+                                           the probes): for `make bench`'s profile, never for a grade
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.monotonic()
 
 PROBE_MIME = "application/vnd.optgrade.probe+json"
 MAX_PROBE_BYTES = 4 << 20  # per question; probes return small summaries, not arrays
@@ -211,8 +216,12 @@ def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: 
               "mime": PROBE_MIME, "limit": MAX_PROBE_BYTES, "probe_function": PROBE_FUNCTION}
     probed: set[str] = set()
 
+    def timed(what: str, since: float) -> None:
+        emit("timing", what=what, seconds=round(time.monotonic() - since, 3))
+
     def run_ours(code: str, index: int) -> None:
         """Run one of the runner's cells and emit the probe records it displayed."""
+        since = time.monotonic()
         cell = nbformat.v4.new_code_cell(code)
         nb.cells.append(cell)  # nbclient writes the executed cell back at its index
         try:
@@ -225,14 +234,20 @@ def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: 
                 probed.add(question)
                 emit("probe", question=question, cell=index, tests=record["tests"],
                      public=record.get("public") if isinstance(record.get("public"), list) else [])
+        timed(f"probes after cell {index}", since)
 
+    timed("runner start (Python, nbclient)", STARTED)
+    since = time.monotonic()
     with client.setup_kernel():
+        timed("kernel start", since)
         try:
             run_ours(SETUP_CELL % fields, -1)
             for index, cell in enumerate(cells):
                 if cell.cell_type != "code" or ignored(cell):
                     continue
+                since = time.monotonic()
                 client.execute_cell(cell, index)
+                timed(f"cell {index}", since)
                 cell.outputs = []  # keep the runner's memory flat whatever the notebook prints
                 run_ours(AFTER_CELL % metadata_checks(cell), index)
             for question in questions:
