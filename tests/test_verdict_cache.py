@@ -72,6 +72,49 @@ def test_a_damaged_entry_is_ignored_not_trusted(cache):
     assert cache.lookup(sent) == {}
 
 
+# What a student's container can send for the expensive test, crafted to poison the cache: the data
+# of a network already judged (REFERENCE) next to an error, twice, under another question, with
+# extra fields, NaN, or an entry of the wrong type. The checker is trusted; everything else is not.
+REFERENCE = '{"layers": ["the 2019 network"]}'
+CRAFTED = {
+    "value and error": [{"question": "q4", "tests": {"train": {"value": REFERENCE, "error": "boom"}}}],
+    "reference, then junk": [cnn_record(REFERENCE), cnn_record('{"layers": []}')],
+    "junk, then reference": [cnn_record('{"layers": []}'), cnn_record(REFERENCE)],
+    "under another question": [{"question": "q1", "tests": {"train": {"value": REFERENCE}}}],
+    "extra fields": [{"question": "q4", "tests": {"train": {"value": REFERENCE, "passed": True, "points": 99}}}],
+    "nan": [{"question": "q4", "tests": {"train": {"value": float("nan")}}}],
+    "not a dict": [{"question": "q4", "tests": {"train": [REFERENCE]}}],
+    "error only": [{"question": "q4", "tests": {"train": {"error": "AssertionError: planted"}}}],
+}
+
+
+def trusted_verdicts(stdout: bytes, skip: frozenset[str] = frozenset()) -> list[dict]:
+    import io
+
+    from optgrade.sandbox.checker import check_all, read_records
+
+    def train(value):  # the "training": passes only the 2019 network
+        assert value == REFERENCE, "balanced accuracy 0.500 < 0.90"
+
+    checks = {"QUESTIONS": {"q4": ["train"]}, "POINTS": {"train": 4}, "SECONDS": {"train": 600}, "train": train}
+    return list(check_all(checks, read_records(io.StringIO(stdout.decode())), skip))
+
+
+@pytest.mark.parametrize("attempt", sorted(CRAFTED))
+def test_crafted_probe_data_gets_from_the_cache_exactly_what_a_fresh_check_gives(cache, attempt):
+    # the cache holds the 2019 network's verdict, judged for an honest submission earlier
+    honest = probe_output(cnn_record(REFERENCE))
+    cache.store(honest, trusted_verdicts(honest))
+    assert cache.lookup(honest)["train"]["passed"] is True
+    sent = probe_output(*CRAFTED[attempt])
+    fresh = trusted_verdicts(sent)
+    cached = cache.lookup(sent)
+    with_cache = trusted_verdicts(sent, frozenset(cached)) + list(cached.values())
+    assert with_cache == fresh
+    cache.store(sent, fresh)  # whatever it sent, the honest submission's entry is unchanged
+    assert cache.lookup(honest) == {"train": trusted_verdicts(honest)[0]}
+
+
 @pytest.mark.slow
 def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
     docker_or_skip()

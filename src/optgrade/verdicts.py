@@ -31,6 +31,16 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+def judged_value(entry) -> tuple[bool, object]:
+    """(True, value) when the checker judges exactly `entry["value"]` (its order: no data, then an
+    error the submission's code raised, then the value); (False, None) otherwise. A verdict is
+    cached, and found, only for such an entry: an entry that also carries an "error" is judged as
+    that error, so the value it holds must not fetch (or fill) the verdict of that value."""
+    if isinstance(entry, dict) and "value" in entry and "error" not in entry:
+        return True, entry["value"]
+    return False, None
+
+
 class VerdictCache:
     """Verdicts of the expensive checks (those with a longer time budget than the default), by key."""
 
@@ -58,11 +68,11 @@ class VerdictCache:
         records = read_records(io.StringIO(probe_stdout.decode("utf-8", errors="replace")))
         found = {}
         for name, question in self.expensive.items():
-            entry = (records.get(question) or {}).get(name)
-            if not (isinstance(entry, dict) and "value" in entry):
+            judged, value = judged_value((records.get(question) or {}).get(name))
+            if not judged:
                 continue
             try:
-                verdict = json.loads(self._path(self.key(name, entry["value"])).read_text(encoding="utf-8"))
+                verdict = json.loads(self._path(self.key(name, value)).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
             if isinstance(verdict, dict) and set(verdict) == set(ENTRY_FIELDS) and verdict["name"] == name:
@@ -77,11 +87,11 @@ class VerdictCache:
         for verdict in verdicts:
             name = verdict.get("name")
             question = self.expensive.get(name)
-            entry = (records.get(question) or {}).get(name) if question else None
+            judged, value = judged_value((records.get(question) or {}).get(name) if question else None)
             reasoned = verdict.get("passed") is True or str(verdict.get("message", "")).startswith("AssertionError")
-            if not (isinstance(entry, dict) and "value" in entry and reasoned):
+            if not (judged and reasoned):
                 continue
-            path = self._path(self.key(name, entry["value"]))
+            path = self._path(self.key(name, value))
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as file:
