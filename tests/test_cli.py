@@ -11,11 +11,35 @@ def optgrade(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=cwd)
 
 
-def test_help_lists_the_stages():
-    result = optgrade("--help")
-    assert result.returncode == 0
-    for command in ("build", "check", "data"):
-        assert command in result.stdout
+# Every command a user can type, by group: the help must list exactly these (a command deleted or
+# renamed by mistake fails here, not in a user's shell).
+COMMANDS = {(): ("build", "check", "data", "export", "grade", "manual"),
+            ("export",): ("canvas", "gradescope", "moodle"),
+            ("manual",): ("pdfs", "template")}
+
+
+def listed_commands(help_text: str) -> tuple[str, ...]:
+    section = help_text.split("Commands:", 1)[1]
+    return tuple(sorted(line.split()[0] for line in section.splitlines() if line.startswith("  ") and line.strip()))
+
+
+def test_help_lists_every_command_of_every_group():
+    for group, commands in COMMANDS.items():
+        result = optgrade(*group, "--help")
+        assert result.returncode == 0, result.stderr
+        assert listed_commands(result.stdout) == commands, group
+        for command in commands:
+            assert optgrade(*group, command, "--help").returncode == 0, (group, command)
+
+
+def test_help_imports_nothing_heavy():
+    # `optgrade --help` must stay instant: no Otter, jupytext, nbformat, numpy or TensorFlow
+    probe = ("import sys\nfrom optgrade.cli import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+             "heavy = ('otter', 'jupytext', 'nbformat', 'nbclient', 'numpy', 'pandas', 'tensorflow', 'matplotlib')\n"
+             "print(sorted(m for m in heavy if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_unknown_option_is_a_usage_error():

@@ -1,25 +1,39 @@
-"""optgrade: build, grade and export 'Deep Learning 2019, Assignment 5: Optimization' with Otter."""
+"""optgrade: build, grade and export 'Deep Learning 2019, Assignment 5: Optimization' with Otter.
 
-from .build import BuildResult, build_assignment
-from .container import Limits, grade_in_container
-from .errors import BuildError, GradingError, OptgradeError
-from .hardened import Bundle
-from .project import ASSIGNMENT_NAME, Project
-from .results import QuestionScore, SubmissionResult
-from .runner import grade_with_otter
+The names below are imported on first use (PEP 562), so that `import optgrade` and `optgrade
+--help` do not pull in Otter, jupytext, nbformat or TensorFlow.
+"""
 
-__all__ = [
-    "ASSIGNMENT_NAME",
-    "BuildError",
-    "BuildResult",
-    "Bundle",
-    "GradingError",
-    "Limits",
-    "OptgradeError",
-    "Project",
-    "QuestionScore",
-    "SubmissionResult",
-    "build_assignment",
-    "grade_in_container",
-    "grade_with_otter",
-]
+from __future__ import annotations
+
+import importlib
+
+# exported name -> the module that defines it
+_EXPORTS = {
+    "ASSIGNMENT_NAME": "project",
+    "BuildError": "errors",
+    "BuildResult": "build",
+    "Bundle": "hardened",
+    "GradingError": "errors",
+    "Limits": "limits",
+    "OptgradeError": "errors",
+    "Project": "project",
+    "QuestionScore": "results",
+    "SubmissionResult": "results",
+    "build_assignment": "build",
+    "grade_in_container": "container",
+    "grade_with_otter": "runner",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'optgrade' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
