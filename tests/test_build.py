@@ -113,3 +113,18 @@ def test_student_checks_are_fast_and_pass_on_the_reference(project, tmp_path):
     blank = _timed_check_cells(blank_dir / "a5_optimization.ipynb", blank_dir)
     for question, (seconds, _) in blank.items():
         assert seconds < 2.0, f"grader.check('{question}') took {seconds:.2f} s on the blank template"
+
+
+def test_the_build_timeout_reaches_the_masters_execution(project, monkeypatch):
+    from optgrade import build
+
+    class Reached(Exception):
+        pass
+
+    def execute_master(notebook, workdir, *, timeout):
+        raise Reached(timeout)
+
+    monkeypatch.setattr(build, "execute_master", execute_master)
+    with pytest.raises(Reached) as reached:
+        build.build_assignment(project=project, check=False, timeout=7)
+    assert reached.value.args == (7,)

@@ -77,8 +77,9 @@ def write_master_notebook(project: Project) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute_master(notebook: nbformat.NotebookNode, workdir: Path, *, timeout: int = 600) -> None:
-    """Run the master's cells as the autograder would (experiment cells skipped) in `workdir`."""
+def execute_master(notebook: nbformat.NotebookNode, workdir: Path, *, timeout: float = 600) -> None:
+    """Run the master's cells as the autograder would (experiment cells skipped) in `workdir`;
+    `timeout` seconds per cell."""
     runnable = nbformat.from_dict(notebook)
     runnable.cells = [c for c in runnable.cells if IGNORE_TAG not in c.metadata.get("tags", [])]
     client = NotebookClient(runnable, timeout=timeout, kernel_name="python3",
@@ -220,7 +221,7 @@ def build_assignment(*, project: Project, check: bool = True, timeout: float = 6
         workdir, dist = Path(tmp) / "master", Path(tmp) / "dist"
         workdir.mkdir()
         staged = stage(project, workdir)
-        execute_master(master, workdir)
+        execute_master(master, workdir, timeout=timeout)
         run_otter_assign(staged, dist)
         publish(project, workdir, dist)
     check_public_tests(project.autograder_zip)

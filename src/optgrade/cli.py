@@ -50,7 +50,7 @@ def data(out_dir: Path | None, root: Path | None) -> None:
 @cli.command()
 @click.option("--no-check", is_flag=True, help="Skip grading the reference and the blank template.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
-              help="Seconds allowed for grading each check notebook.")
+              help="Seconds allowed for each cell of the master and for grading each check notebook.")
 @root_option
 def build(no_check: bool, timeout: float, root: Path | None) -> None:
     """Build assignment/ and the autograder zip from solutions/, then check the reference."""
