@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .errors import OptgradeError
+from .project import ASSIGNMENT_NAME
 from .safetext import clean_line
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -96,7 +97,7 @@ def canvas(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_
 @click.option("--id-column", required=True, type=click.Choice(["email", "username", "idnumber"]),
               help="The user field Moodle matches the rows on.")
 @click.option("--roster", type=_file, default=None, help="CSV of the students with that identifier.")
-@click.option("--assignment", default="a5_optimization", show_default=True, help="The grade column's name.")
+@click.option("--assignment", default=ASSIGNMENT_NAME, show_default=True, help="The grade column's name.")
 def moodle(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float, root: Path | None,
            output: Path, mapping: Path | None, missing: str, id_column: str, roster: Path | None,
            assignment: str) -> None:

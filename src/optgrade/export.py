@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .errors import OptgradeError
 from .outputs import NOT_QUESTIONS, POINTS_ROW, STATUS_LABELS
+from .project import ASSIGNMENT_NAME
 from .results import GRADED, GRADER_ERROR, NOT_GRADED
 from .manual import ManualScores, default_master, manual_questions, read_manual_scores
 from .safetext import clean_line, match_key, restore, write_csv
@@ -373,7 +374,7 @@ def feedback_text(entry: Scored, *, grades: ClassGrades, manual: ManualScores | 
 
 
 def export_moodle(*, grades_csv: Path, out: Path, id_column: str, roster: Path | None = None,
-                  mapping: Path | None = None, assignment: str = "a5_optimization", manual: Path | None = None,
+                  mapping: Path | None = None, assignment: str = ASSIGNMENT_NAME, manual: Path | None = None,
                   master: Path | None = None, late_penalty: float = 0.0, missing: str = "empty") -> ExportResult:
     """A CSV for Moodle's grade import: identifier, grade and feedback columns."""
     if id_column not in MOODLE_ID_HEADERS:

@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import BuildError
+from .project import NOTEBOOK_NAME
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 RUNTIME = "files/.optgrade"
@@ -71,7 +72,7 @@ def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path) -> dict[
         files[f"{RUNTIME}/optgrade/{module}"] = (PACKAGE / module).read_bytes()
     for path in sorted(assignment_dir.rglob("*")):
         relative = path.relative_to(assignment_dir)
-        if path.is_file() and relative.as_posix() != "a5_optimization.ipynb" and "__pycache__" not in relative.parts \
+        if path.is_file() and relative.as_posix() != NOTEBOOK_NAME and "__pycache__" not in relative.parts \
                 and ".ipynb_checkpoints" not in relative.parts:
             files[f"{RUNTIME}/assignment/{relative.as_posix()}"] = path.read_bytes()
     return files
