@@ -143,3 +143,34 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
     assert fresh == filled == reused
     assert {name: data["score"] for name, data in reused.items()} == {
         "passes-all.json": 27.0, "fair-own-cnn-leaky-gmp.json": 26.0, "always-zero-model.json": 20.5}
+
+
+def test_no_container_ever_sees_the_cache_folder(project, tmp_path, monkeypatch):
+    """The cache lives on the trusted host only: neither container mounts it, every mount is read-only,
+    and the checker learns of cached verdicts only as the names of tests to skip."""
+    from optgrade import container
+    from optgrade.hardened import Bundle
+
+    cache_dir = tmp_path / "verdict-cache"
+    bundle = Bundle.of(project)
+    cache = VerdictCache.for_bundle(cache_dir, bundle, runtime="test")
+    honest = probe_output({"question": "q4_quality",
+                           "tests": {"test_q4_quality_balanced_accuracy": {"value": "{}"}}})
+    cache.store(honest, [{"question": "q4_quality", "name": "test_q4_quality_balanced_accuracy", "points": 4.0,
+                          "passed": True, "message": "passed"}])
+    commands = []
+
+    def fake_run(command, name, *, timeout, stdin_data=None):
+        commands.append(command)
+        stdout = honest + b'{"event": "done"}\n' if len(commands) == 1 else b'{"done": true}\n'
+        return container.Finished(stdout, "", 0, False, False, False, 0.1)
+
+    monkeypatch.setattr(container, "run_container", fake_run)
+    monkeypatch.setattr(container, "_remove", lambda name: None)
+    container.grade_in_container(project.reference_notebook, name="reference", bundle=bundle, cache=cache)
+    assert len(commands) == 2
+    for command in commands:
+        assert not [part for part in command if str(cache_dir) in part]
+        mounts = [command[i + 1] for i, part in enumerate(command) if part == "-v"]
+        assert mounts and all(m.endswith(":ro") for m in mounts)
+    assert commands[1][-2:] == ["--skip", "test_q4_quality_balanced_accuracy"]
