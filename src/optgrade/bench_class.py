@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import gradebook as book
+
 # share of the class by kind (an own architecture is drawn from OWN_ARCHITECTURES)
 MIX = (("fair", 0.58), ("mistake", 0.27), ("own", 0.05), ("sample class", 0.10))
 OWN_ARCHITECTURES = ("fair-own-cnn-leaky-gmp.ipynb", "fair-own-cnn-avgpool.ipynb", "mistake-weak-linear-model.ipynb",
@@ -46,8 +48,8 @@ def answer_keys(root: Path) -> dict[str, tuple[Path, float, str]]:
                                  row["status"])
     with open(root / "examples" / "golden_scores.csv", newline="") as file:
         for row in csv.DictReader(file):
-            keys[row["file"]] = (root / "examples" / "submissions" / row["file"],
-                                 float(row["total_points_earned"]), row["grading_status"])
+            keys[row[book.FILE]] = (root / "examples" / "submissions" / row[book.FILE],
+                                    float(row[book.TOTAL]), row[book.STATUS])
     return keys
 
 

@@ -12,18 +12,17 @@ to 2 decimals: total = earned - round(earned * PERCENT / 100, 2).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import OptgradeError
-from .outputs import NOT_QUESTIONS, POINTS_ROW, STATUS_LABELS
+from . import gradebook as book
+from .gradebook import COMPLETED, POINTS_ROW
 from .project import ASSIGNMENT_NAME
-from .results import GRADED, GRADER_ERROR, NOT_GRADED
+from .results import GRADER_ERROR, NOT_GRADED
 from .manual import ManualScores, default_master, manual_questions, read_manual_scores
 from .safetext import clean_line, match_key, restore, write_csv
 
-COMPLETED = STATUS_LABELS[GRADED]  # Otter's word for a graded submission
 UNFINISHED = (GRADER_ERROR, NOT_GRADED)  # rows with no grade yet: exporting them would blame the student
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "    Points Possible"  # indented exactly as in Canvas's own export
@@ -91,13 +90,9 @@ class ExportResult:
 
 def _csv_rows(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
     try:
-        with open(path, newline="", encoding="utf-8-sig") as file:  # Excel and Canvas may add a BOM
-            reader = csv.DictReader(file)
-            return [h.strip() for h in reader.fieldnames or []], [
-                {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
-                for row in reader]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise ExportError(f"cannot read the {what} {path}: {error}")
+        return book.read_rows(path)
+    except book.NotAGradebook as error:
+        raise ExportError(f"the {what}: {error}")
 
 
 def _number(text: str, where: str) -> float:
@@ -116,22 +111,22 @@ def read_grades(path: Path) -> ClassGrades:
     neutralised for spreadsheets (`'=...`) are read back as the names they stand for."""
     header, rows = _csv_rows(path, "grades file")
     rows = [{column: restore(clean_line(value)) for column, value in row.items()} for row in rows]
-    missing = [c for c in ("file", "total_points_earned", "grading_status") if c not in header]
-    if missing:
-        raise ExportError(f"{path} is not a final_grades.csv (no column {', '.join(missing)})")
-    questions = [c for c in header if c not in NOT_QUESTIONS]
-    if not rows or rows[0]["file"] != POINTS_ROW:
+    try:
+        questions = book.check_header(header, path)
+    except book.NotAGradebook as error:
+        raise ExportError(str(error))
+    if not rows or rows[0][book.FILE] != POINTS_ROW:
         raise ExportError(f"{path}: the first row must be the {POINTS_ROW!r} row")
     points = {q: _number(rows[0][q], f"{path.name} {POINTS_ROW} {q}") for q in questions}
     graded = []
     for line, row in enumerate(rows[1:], start=3):
         where = f"{path.name} row {line}"
         graded.append(GradeRow(
-            file=row["file"], scores={q: _number(row[q], f"{where} {q}") for q in questions},
-            autograded=_number(row["total_points_earned"], f"{where} total_points_earned"),
-            status=row["grading_status"], student=row.get("student", ""), student_id=row.get("student_id", ""),
+            file=row[book.FILE], scores={q: _number(row[q], f"{where} {q}") for q in questions},
+            autograded=_number(row[book.TOTAL], f"{where} {book.TOTAL}"),
+            status=row[book.STATUS], student=row.get("student", ""), student_id=row.get("student_id", ""),
             attachment_id=row.get("attachment_id", ""), late=row.get("late", "").lower() == "true",
-            message=row.get("message", ""), results=row.get("results", "")))
+            message=row.get("message", ""), results=row.get(book.RESULTS, "")))
     return ClassGrades(points, graded)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import gradebook as book
 from .errors import OptgradeError
 from .safetext import clean_line, match_key, restore, write_csv
 from .submissions import InvalidSubmission, Submission, discover, prepare
@@ -111,12 +112,13 @@ def submissions_in_grades(grades_csv: Path) -> list[dict[str, str]]:
     cells neutralised for spreadsheets (`'=...`) read back as the names they stand for."""
     if not grades_csv.is_file():
         raise OptgradeError(f"no grades file: {grades_csv} (run `optgrade grade` first)")
-    with open(grades_csv, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.DictReader(file))
-    if rows and "file" not in rows[0]:
-        raise OptgradeError(f"{grades_csv} has no 'file' column: not a final_grades.csv")
-    rows = [{k: restore(clean_line(v)) if isinstance(v, str) else "" for k, v in row.items()} for row in rows]
-    return [row for row in rows if row.get("file") and row["file"] != "points-per-question"]
+    try:
+        header, rows = book.read_rows(grades_csv)
+        book.check_header(header, grades_csv)
+    except book.NotAGradebook as error:
+        raise OptgradeError(str(error))
+    rows = [{k: restore(clean_line(v)) for k, v in row.items()} for row in rows]
+    return [row for row in rows if row.get(book.FILE) and row[book.FILE] != book.POINTS_ROW]
 
 
 def write_template(*, grades_csv: Path, out: Path, questions: list[ManualQuestion], force: bool = False) -> int:
@@ -126,7 +128,7 @@ def write_template(*, grades_csv: Path, out: Path, questions: list[ManualQuestio
         raise OptgradeError(f"{out} exists (it may hold scores already); pass --force to overwrite it")
     rows = submissions_in_grades(grades_csv)
     write_csv(out, [[*FIXED_COLUMNS, *(q.header for q in questions)]]
-              + [[row["file"], row.get("student", ""), row.get("student_id", ""), *([""] * len(questions))]
+              + [[row[book.FILE], row.get("student", ""), row.get("student_id", ""), *([""] * len(questions))]
                  for row in rows])
     return len(rows)
 

@@ -1,8 +1,7 @@
 """What a grading run leaves in OUTDIR (the class record itself is record.py's).
 
-- `final_grades.csv`: Otter's format (a `points-per-question` row first; `file`, one column per
-  question, `total_points_earned`, `percent_correct`, `grading_status`) plus the columns of
-  EXTRA_COLUMNS (Canvas identity, message, seconds, the row's results file);
+- `final_grades.csv`: the class's grades, in the format gradebook.py defines (Otter's columns, then
+  optgrade's own);
 - `question_stats.csv`: per question, in notebook order: mean, share of full marks, zeros;
 - `results/<name>.json`: Gradescope's results schema, for every submission;
 - `feedback/<name>.txt`: what a student may see (never hidden test output);
@@ -17,16 +16,12 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePosixPath
 
-from .results import GRADED, GRADER_ERROR, NOT_GRADED, OUTCOMES, SubmissionResult
+from . import gradebook as book
+from .gradebook import EXTRA_COLUMNS, POINTS_ROW
+from .results import GRADER_ERROR, NOT_GRADED, OUTCOMES, SubmissionResult
 from .safetext import clean_line, clean_text, write_csv
 from .submissions import Submission
 
-STATUS_LABELS = {GRADED: "Completed"}  # Otter's own word for a graded submission
-POINTS_ROW = "points-per-question"
-CANVAS_COLUMNS = ("student", "student_id", "attachment_id", "late")
-# every final_grades.csv column that is not a question; readers import this, never restate it
-EXTRA_COLUMNS = (*CANVAS_COLUMNS, "message", "seconds", "results")
-NOT_QUESTIONS = ("file", "total_points_earned", "percent_correct", "grading_status", *EXTRA_COLUMNS)
 STATS_COLUMNS = ("question", "points", "submissions", "mean", "share_of_points", "full_marks", "share_full_marks",
                  "zeros")
 NO_FAULT_OF_YOURS = {
@@ -50,11 +45,11 @@ def file_name(submission: Submission) -> str:
 
 def results_name(submission: Submission) -> str:
     """The row's results file, relative to OUTDIR (the `results` column)."""
-    return f"results/{submission.name}.json"
+    return book.results_name(submission.name)
 
 
 def grading_status(result: SubmissionResult) -> str:
-    return STATUS_LABELS.get(result.status, result.status)
+    return book.status_label(result.status)
 
 
 def gradescope_results(result: SubmissionResult, points: dict[str, float]) -> dict:
@@ -106,21 +101,20 @@ def record(out_dir: Path, submission: Submission, result: SubmissionResult, poin
 def grades_rows(graded: list[tuple[Submission, SubmissionResult]], points: dict[str, float]) -> list[dict]:
     questions = sorted(points)  # Otter sorts the question columns too
     possible = sum(points.values())
-    rows = [{"file": POINTS_ROW, **{q: f"{points[q]:g}" for q in questions},
-             "total_points_earned": f"{possible:g}", "percent_correct": "1", "grading_status": "--",
-             **{c: "" for c in EXTRA_COLUMNS}}]
+    rows = [{book.FILE: POINTS_ROW, **{q: f"{points[q]:g}" for q in questions},
+             book.TOTAL: f"{possible:g}", book.PERCENT: "1", book.STATUS: "--", **{c: "" for c in EXTRA_COLUMNS}}]
     for submission, result in graded:
         earned = {q: (result.scores[q].earned if q in result.scores else 0.0) for q in questions}
         total = round(sum(earned.values()), 6)
         rows.append({
-            "file": submission.key, **{q: f"{earned[q]:g}" for q in questions},
-            "total_points_earned": f"{total:g}",
-            "percent_correct": f"{(total / possible if possible else 0):.4f}",
-            "grading_status": grading_status(result),
+            book.FILE: submission.key, **{q: f"{earned[q]:g}" for q in questions},
+            book.TOTAL: f"{total:g}",
+            book.PERCENT: f"{(total / possible if possible else 0):.4f}",
+            book.STATUS: grading_status(result),
             "student": submission.student, "student_id": submission.student_id,
             "attachment_id": submission.attachment_id, "late": "true" if submission.late else "false",
             "message": clean_line(result.message.splitlines()[0][:300]) if result.message else "",
-            "seconds": f"{result.seconds:.1f}", "results": results_name(submission),
+            "seconds": f"{result.seconds:.1f}", book.RESULTS: results_name(submission),
         })
     return rows
 
