@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .sandbox.checker import expensive_tests, read_records
+from .sandbox.checker import expensive_tests, judged_value, read_records
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 
@@ -29,16 +29,6 @@ def digest(*parts: bytes | str) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big") + data)
     return hasher.hexdigest()
-
-
-def judged_value(entry) -> tuple[bool, object]:
-    """(True, value) when the checker judges exactly `entry["value"]` (its order: no data, then an
-    error the submission's code raised, then the value); (False, None) otherwise. A verdict is
-    cached, and found, only for such an entry: an entry that also carries an "error" is judged as
-    that error, so the value it holds must not fetch (or fill) the verdict of that value."""
-    if isinstance(entry, dict) and "value" in entry and "error" not in entry:
-        return True, entry["value"]
-    return False, None
 
 
 class VerdictCache:

@@ -87,6 +87,15 @@ def check_order(checks: dict) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda pair: pair[1] in expensive)
 
 
+def judged_value(entry) -> tuple[bool, object]:
+    """(True, value) when a check judges exactly `entry["value"]`, else (False, None). An entry that
+    also carries an "error" is judged as that error. The host's verdict cache keys on this too, so a
+    value sent beside an error can neither fetch nor fill that value's cached verdict."""
+    if isinstance(entry, dict) and "value" in entry and "error" not in entry:
+        return True, entry["value"]
+    return False, None
+
+
 def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = frozenset(),
               seconds_taken: dict[str, float] | None = None):
     """Yield a verdict for every hidden test, the expensive ones last; none for the tests in `skip`
@@ -98,18 +107,19 @@ def check_all(checks: dict, records: dict[str, dict], skip: frozenset[str] = fro
         probed = records.get(question)
         points = float(checks["POINTS"][name])
         entry = probed.get(name) if isinstance(probed, dict) else None
+        judged, value = judged_value(entry)
         if probed is None:
             passed, message = False, "not run: the notebook's run ended before this question was checked"
-        elif not isinstance(entry, dict) or ("value" not in entry and "error" not in entry):
-            passed, message = False, "no data from the submission for this test"
-        elif "error" in entry:
-            passed, message = False, f"the submission's code raised: {str(entry['error'])[:MAX_MESSAGE]}"
-        else:
+        elif judged:
             seconds = float(checks.get("SECONDS", {}).get(name, DEFAULT_CHECK_SECONDS))
             since = time.monotonic()
-            passed, message = run_check(checks[name], entry["value"], seconds)
+            passed, message = run_check(checks[name], value, seconds)
             if seconds_taken is not None:
                 seconds_taken[name] = round(time.monotonic() - since, 3)
+        elif isinstance(entry, dict) and "error" in entry:
+            passed, message = False, f"the submission's code raised: {str(entry['error'])[:MAX_MESSAGE]}"
+        else:
+            passed, message = False, "no data from the submission for this test"
         yield {"question": question, "name": name, "points": points, "passed": passed,
                "message": message}
 
