@@ -23,41 +23,25 @@ import time
 from pathlib import Path
 
 import click
-import nbformat
-from nbclient import NotebookClient
 
-from .container import Limits, docker_available
+from .bench_profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
+from .container import DEFAULT_IMAGE, Limits, docker_available
 from .grade import grade_one, grade_submissions
 from .project import Project
 from .submissions import discover
 
 
-def _median_seconds(run, repeats: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
-
-
 def grade_reference(project: Project, backend: str) -> None:
     submission = discover([project.reference_notebook])[0]
     result = grade_one(submission, backend=backend, autograder_zip=project.autograder_zip,
-                       limits=Limits(timeout=900), image="optgrade-grader:latest")
+                       limits=Limits(timeout=900), image=DEFAULT_IMAGE)
     if result.earned != result.possible:
         raise RuntimeError(f"reference scored {result.earned}/{result.possible} ({result.status}) on {backend}")
 
 
 def execute_full_notebook(project: Project) -> None:
     """Run every cell of the reference, experiments included, in the student folder layout."""
-    with tempfile.TemporaryDirectory(prefix="optgrade-bench-") as tmp:
-        workdir = Path(tmp) / "assignment"
-        shutil.copytree(project.assignment_dir, workdir)
-        notebook = nbformat.read(project.reference_notebook, as_version=4)
-        notebook.cells = [c for c in notebook.cells if "grader.export" not in c.source]
-        NotebookClient(notebook, timeout=7200, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
+    execute_reference(project, lambda c: "grader.export" not in c.source, timeout=7200)
 
 
 def grade_class(project: Project, backend: str, size: int, workers: int) -> None:
@@ -112,30 +96,28 @@ def main(repeats: int, class_size: int, full_notebook_repeats: int | None, reali
     backends = ["local"] + (["docker"] if docker_available() else [])
     figures: dict[str, object] = {"repeats": repeats, "class_size": class_size}
     for backend in backends if "a" in parts else []:
-        median, times = _median_seconds(lambda: grade_reference(project, backend), repeats)
+        median, times = median_of(lambda: grade_reference(project, backend), repeats)
         figures[f"reference_{backend}_s"] = round(median, 1)
         click.echo(f"(a) reference graded, {backend}: median {median:.1f} s of {[round(t, 1) for t in times]}")
     full_repeats = repeats if full_notebook_repeats is None else full_notebook_repeats
     figures["full_notebook_repeats"] = full_repeats
     if full_repeats and "b" in parts:
-        median, times = _median_seconds(lambda: execute_full_notebook(project), full_repeats)
+        median, times = median_of(lambda: execute_full_notebook(project), full_repeats)
         figures["full_notebook_s"] = round(median, 1)
         click.echo(f"(b) whole notebook with experiments: median {median:.1f} s of {[round(t, 1) for t in times]}")
     class_backend = backends[-1]
     for workers in (1, 2) if "c" in parts else ():
-        median, _ = _median_seconds(lambda: grade_class(project, class_backend, class_size, workers), 1)
+        median, _ = median_of(lambda: grade_class(project, class_backend, class_size, workers), 1)
         figures[f"class_{class_backend}_workers{workers}_s"] = round(median, 1)
         click.echo(f"(c) {class_size} submissions, {class_backend}, --workers {workers}: {median:.1f} s")
     if "d" in parts:
         realistic = grade_realistic_class(project, class_backend, realistic_size)
         figures[f"realistic_class_{realistic_size}_{class_backend}_workers2"] = realistic
-        verdict = "met" if realistic["wall_s"] * 100 / realistic_size <= 720 else "NOT met"
+        verdict = "met" if realistic["wall_s"] * 100 / realistic_size <= CLASS_OF_100_S else "NOT met"
         click.echo(f"(d) realistic class of {realistic_size}, {class_backend}, --workers 2: {realistic['wall_s']:.1f} s "
                    f"(per submission median {realistic['per_submission_median_s']} s, "
                    f"{realistic['networks_trained']} networks trained); target 12 min per 100: {verdict}")
     if "e" in parts and "docker" in backends:
-        from .bench_profile import profile_reference
-
         figures.update(profile_reference(project, repeats))
         click.echo(f"(e) bare graded cells: median {figures['bare_graded_cells_s']:.1f} s of {figures['bare_runs']}; "
                    f"container start {figures['container_start_s']:.2f} s")
@@ -157,8 +139,6 @@ def main(repeats: int, class_size: int, full_notebook_repeats: int | None, reali
         two = figures[f"class_{class_backend}_workers2_s"]
         figures["workers2_speedup"] = round(one / two, 2)
         click.echo(f"--workers 2 speed-up: {one / two:.2f}x")
-    from .bench_profile import targets
-
     rows = targets(figures)
     figures["targets"] = [{"target": t, "measured": m, "met": met} for t, m, met in rows]
     if rows:

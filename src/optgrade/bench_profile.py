@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .container import DEFAULT_IMAGE
 from .project import Project
 
 # The issue's targets: (figure, comparison, bound, what it means)
@@ -35,22 +36,27 @@ def median_of(run, repeats: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def execute_graded_cells(project: Project) -> None:
-    """The floor: the cells a grading run executes, once, in a kernel (grader.check runs the public
-    tests as a student's would)."""
+def execute_reference(project: Project, keep, *, timeout: float) -> None:
+    """Run the reference's cells for which `keep(cell)` holds, once, in a kernel, in the student
+    folder layout (grader.check runs the public tests as a student's would)."""
     import nbformat
     from nbclient import NotebookClient
 
-    from .sandbox.probe_runner import ignored
-
-    with tempfile.TemporaryDirectory(prefix="optgrade-bench-bare-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="optgrade-bench-") as tmp:
         workdir = Path(tmp) / "assignment"
         shutil.copytree(project.assignment_dir, workdir)
         notebook = nbformat.read(project.reference_notebook, as_version=4)
-        notebook.cells = [c for c in notebook.cells if c.cell_type == "code" and not ignored(c)
-                          and "grader.export" not in c.source]
-        NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=False,
+        notebook.cells = [c for c in notebook.cells if keep(c)]
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(workdir)}}).execute()
+
+
+def execute_graded_cells(project: Project) -> None:
+    """The floor: the cells a grading run executes (no `otter_ignore`, no `grader.export()`)."""
+    from .sandbox.probe_runner import ignored
+
+    execute_reference(project, lambda c: c.cell_type == "code" and not ignored(c) and "grader.export" not in c.source,
+                      timeout=1800)
 
 
 def container_start(image: str) -> None:
@@ -62,19 +68,12 @@ def container_start(image: str) -> None:
 
 def grade_reference_profiled(project: Project, cache_dir: Path | None, image: str) -> dict[str, float]:
     """One hardened grading of the reference; its phase times (raises if it lost a point)."""
-    import json
-
     from .container import grade_in_container, image_id
-    from .grade import bundle_for
+    from .grade import bundle_for, verdict_cache
     from .limits import Limits
-    from .threads import thread_environment
-    from .verdicts import VerdictCache
 
     bundle = bundle_for(project.autograder_zip)
-    cache = None
-    if cache_dir is not None:
-        runtime = json.dumps({"image": image_id(image), "threads": thread_environment()}, sort_keys=True)
-        cache = VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
+    cache = verdict_cache(cache_dir, bundle, image_id(image)) if cache_dir is not None else None
     profile: dict[str, float] = {}
     start = time.perf_counter()
     result = grade_in_container(project.reference_notebook, name="reference", bundle=bundle, image=image,
@@ -85,7 +84,7 @@ def grade_reference_profiled(project: Project, cache_dir: Path | None, image: st
     return profile
 
 
-def profile_reference(project: Project, repeats: int, image: str = "optgrade-grader:latest") -> dict:
+def profile_reference(project: Project, repeats: int, image: str = DEFAULT_IMAGE) -> dict:
     """Part (e): the bare floor, a container's start, and the hardened reference on a first sight of
     its architecture (no cache) and with its verdict cached; medians of `repeats`."""
     figures: dict = {}

@@ -184,6 +184,13 @@ def _work(submission: Submission, **options) -> Graded:
     return Graded(submission, result)
 
 
+def verdict_cache(cache_dir: Path, bundle: Bundle, image_digest: str) -> VerdictCache:
+    """The verdict cache in `cache_dir` for this bundle, run by the grader image `image_digest` with
+    this process's thread settings (all part of every key)."""
+    runtime = json.dumps({"image": image_digest, "threads": thread_environment()}, sort_keys=True)
+    return VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
+
+
 def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path, backend: str = "docker",
                       workers: int = 1, limits: Limits = Limits(), image: str = DEFAULT_IMAGE,
                       progress: bool = True, cache_dir: Path | None = None, only: tuple[str, ...] = (),
@@ -200,10 +207,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
     limits = validated_limits(limits, chosen)
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
     image_digest = image_id(image) if bundle is not None else ""  # asked once: the cache key and the version
-    cache = None
-    if bundle is not None and cache_dir is not None:
-        runtime = json.dumps({"image": image_digest, "threads": thread_environment()}, sort_keys=True)
-        cache = VerdictCache.for_bundle(cache_dir, bundle, runtime=runtime)
+    cache = verdict_cache(cache_dir, bundle, image_digest) if bundle is not None and cache_dir is not None else None
     points = notebook_order(autograder_points(autograder_zip), project)
     version = grader_version(backend=chosen, autograder_zip=autograder_zip, bundle=bundle, image_digest=image_digest,
                              limits=limits)
