@@ -20,7 +20,7 @@ import pytest
 
 from conftest import docker_or_skip
 from optgrade.container import Limits, docker_environment
-from optgrade.grade import grade_submissions
+from optgrade.grade import grade_submissions, idle_core
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +126,29 @@ def test_every_submission_has_one_row_and_no_run_outlived_the_timeout(hostile_ba
     assert sorted(r["file"] for r in rows) == sorted(results)
     for name, result in results.items():
         assert result.results_json.get("execution_time", 0) <= TIMEOUT + 15, name
+
+
+# With one worker a core is free, so each checker starts warm, beside the student's container (see
+# container.grade_in_container): these attacks target what crosses to the checker or the cache, or
+# the machine the two containers now share for a while.
+WARM_SAMPLES = ("5-forged-probe-records.ipynb", "5-poison-verdict-cache.ipynb",
+                "8-read-other-submissions-and-secrets.ipynb", "7-fork-bomb.ipynb")
+
+
+def test_attacks_earn_the_same_when_the_checker_starts_warm(project, tmp_path, verdict_cache):
+    docker_or_skip()
+    limits = Limits(timeout=TIMEOUT, memory="2g", pids=128)
+    assert idle_core(1, limits, "docker"), "needs 2 cores: else no checker starts warm and this compares nothing"
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in WARM_SAMPLES:
+        shutil.copy(HOSTILE / "submissions" / name, folder)
+    shutil.copy(ROOT / "examples" / "submissions" / "passes-all.ipynb", folder / HONEST[1])
+    run = grade_submissions(paths=[folder], out_dir=tmp_path / "out", autograder_zip=project.autograder_zip,
+                            backend="docker", workers=1, limits=limits, progress=False, cache_dir=verdict_cache)
+    expected = {row["file"]: float(row["expected_total"]) for row in expected_rows()} | {HONEST[1]: 27.0}
+    assert {g.submission.path.name: g.result.earned for g in run.graded} == {
+        name: expected[name] for name in (*WARM_SAMPLES, HONEST[1])}
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "name=optgrade-"], capture_output=True,
+                          text=True, env=docker_environment()).stdout.split()
+    assert left == [], f"containers left behind: {left}"

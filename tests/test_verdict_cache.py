@@ -11,7 +11,7 @@ import pytest
 
 from conftest import docker_or_skip
 from optgrade.container import Limits
-from optgrade.grade import grade_submissions
+from optgrade.grade import grade_submissions, idle_core
 from optgrade.verdicts import VerdictCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,10 +125,10 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
     shutil.copy(ROOT / "examples" / "submissions" / "always-zero-model.ipynb", folder)
     cache_dir = tmp_path / "cache"
 
-    def results(out_name: str, cache_dir: Path | None) -> dict[str, dict]:
+    def results(out_name: str, cache_dir: Path | None, workers: int = 2) -> dict[str, dict]:
         out = tmp_path / out_name
         grade_submissions(paths=[folder], out_dir=out, autograder_zip=project.autograder_zip, backend="docker",
-                          workers=2, limits=Limits(timeout=300), progress=False, cache_dir=cache_dir)
+                          workers=workers, limits=Limits(timeout=300), progress=False, cache_dir=cache_dir)
         graded = {}
         for path in sorted((out / "results").glob("*.json")):
             data = json.loads(path.read_text())
@@ -136,11 +136,13 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
             graded[path.name] = data
         return graded
 
-    fresh = results("fresh", None)
+    # one worker leaves a core free: its checkers start warm, beside the student's container
+    assert idle_core(1, Limits(timeout=300), "docker"), "needs 2 cores: else this compares nothing warm"
+    fresh = results("fresh", None, workers=1)
     filled = results("filled", cache_dir)
     assert len(list(cache_dir.rglob("*.json"))) == 3  # three networks judged (the frozen one refused)
     reused = results("reused", cache_dir)
-    assert fresh == filled == reused
+    assert fresh == filled == reused  # warm or not, cached or not
     assert {name: data["score"] for name, data in reused.items()} == {
         "passes-all.json": 27.0, "fair-own-cnn-leaky-gmp.json": 26.0, "always-zero-model.json": 20.5}
 

@@ -126,6 +126,7 @@ HINTS = {
     "test_q4_read_data_values": "read_data must return img of shape (height, width, 1) with floats in [0, 1] (as_gray=True, then img_as_float) and gt of shape (height, width) holding only 0 and 1"
 }
 SECONDS = {"test_q4_quality_balanced_accuracy": 600}
+WARM = ["json", "keras", "math", "skimage", "sklearn"]
 
 
 def test_q1_1_curve_a(data):

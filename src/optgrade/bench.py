@@ -26,15 +26,16 @@ import click
 
 from .bench_profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
 from .container import DEFAULT_IMAGE, Limits, docker_available
-from .grade import grade_one, grade_submissions
+from .grade import grade_one, grade_submissions, idle_core
 from .project import Project
 from .submissions import discover
 
 
 def grade_reference(project: Project, backend: str) -> None:
     submission = discover([project.reference_notebook])[0]
+    limits = Limits(timeout=900)  # as `optgrade grade --workers 1` would: a warm checker if a core is free
     result = grade_one(submission, backend=backend, autograder_zip=project.autograder_zip,
-                       limits=Limits(timeout=900), image=DEFAULT_IMAGE)
+                       limits=limits, image=DEFAULT_IMAGE, warm=idle_core(1, limits, backend))
     if result.earned != result.possible:
         raise RuntimeError(f"reference scored {result.earned}/{result.possible} ({result.status}) on {backend}")
 

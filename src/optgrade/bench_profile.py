@@ -69,15 +69,16 @@ def container_start(image: str) -> None:
 def grade_reference_profiled(project: Project, cache_dir: Path | None, image: str) -> dict[str, float]:
     """One hardened grading of the reference; its phase times (raises if it lost a point)."""
     from .container import grade_in_container, image_id
-    from .grade import bundle_for, verdict_cache
+    from .grade import bundle_for, idle_core, verdict_cache
     from .limits import Limits
 
     bundle = bundle_for(project.autograder_zip)
     cache = verdict_cache(cache_dir, bundle, image_id(image)) if cache_dir is not None else None
     profile: dict[str, float] = {}
     start = time.perf_counter()
+    limits = Limits(timeout=900)
     result = grade_in_container(project.reference_notebook, name="reference", bundle=bundle, image=image,
-                                limits=Limits(timeout=900), cache=cache, profile=profile)
+                                limits=limits, cache=cache, profile=profile, warm=idle_core(1, limits, "docker"))
     profile["total"] = round(time.perf_counter() - start, 3)
     if result.earned != result.possible:
         raise RuntimeError(f"the reference scored {result.earned}/{result.possible} ({result.status})")

@@ -25,6 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .hardened import Bundle
 from .limits import Limits
@@ -168,8 +169,10 @@ class Finished:
     interrupted: bool = False  # the batch was being stopped: the container was never started
 
 
-def run_container(command: list[str], name: str, *, timeout: float, stdin_data: bytes | None = None) -> Finished:
-    """Run one container to its end; stdout capped, stderr tail kept, killed at the timeout."""
+def run_container(command: list[str], name: str, *, timeout: float,
+                  stdin_data: "bytes | Callable[[], bytes] | None" = None) -> Finished:
+    """Run one container to its end; stdout capped, stderr tail kept, killed at the timeout.
+    `stdin_data` may be a callable: then it is called (and may wait) once the container runs."""
     started = time.monotonic()
     if stopping.is_set():
         return Finished(b"", "grading was interrupted", None, False, False, False, 0.0, False, True)
@@ -196,7 +199,7 @@ def run_container(command: list[str], name: str, *, timeout: float, stdin_data: 
 
     def write_stdin():
         try:
-            process.stdin.write(stdin_data)
+            process.stdin.write(stdin_data() if callable(stdin_data) else stdin_data)
             process.stdin.close()
         except (BrokenPipeError, OSError):
             pass
@@ -253,56 +256,61 @@ def image_id(image: str = DEFAULT_IMAGE) -> str:
     return inspected.stdout.strip() if inspected.returncode == 0 else ""
 
 
-def phase_times(probe: Finished, checked: Finished, *, shown_from: float = 1.0) -> dict[str, float]:
-    """Seconds by phase, in order: the student container (what its runner reports inside it: its
-    start, the kernel's, the notebook's cells and the probes; cells of `shown_from` s or more by
-    name), then the checker container (its start, each check of `shown_from` s or more, the rest)."""
-    times = {"student container (start to end)": round(probe.seconds, 3)}
-    reported: dict[str, float] = {}
-    for event in ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code).events():
-        if event["event"] == "timing" and isinstance(event.get("seconds"), (int, float)):
-            reported[str(event.get("what"))[:80]] = float(event["seconds"])
-    cells = {k: v for k, v in reported.items() if k.startswith("cell ")}
-    probes = sum(v for k, v in reported.items() if k.startswith("probes after"))
-    times.update({f"  student: {k}": v for k, v in reported.items() if k not in cells and not k.startswith("probes")})
-    times[f"  student: {len(cells)} notebook cells"] = round(sum(cells.values()), 3)
-    times.update({f"    of which {k}": v for k, v in cells.items() if v >= shown_from})
-    times["  student: the probes after the cells"] = round(probes, 3)
-    inside = sum(v for k, v in times.items() if k.startswith("  student:"))
-    times["  student: the rest (container, interpreter, imports, exit)"] = round(probe.seconds - inside, 3)
-    times["checker container (start to end)"] = round(checked.seconds, 3)
-    for line in checked.stdout.decode("utf-8", errors="replace").splitlines():
-        try:
-            done = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(done, dict) and done.get("done") is True and isinstance(done.get("seconds"), dict):
-            checks = {str(k): float(v) for k, v in done["seconds"].items()}
-            slow = {k: v for k, v in checks.items() if v >= shown_from or k.startswith("checker start")}
-            times.update({f"  check: {k}": v for k, v in slow.items()})
-            times[f"  check: the other {len(checks) - len(slow)} checks"] = round(
-                sum(v for k, v in checks.items() if k not in slow), 3)
-            times["  check: the rest (container, interpreter, exit)"] = round(checked.seconds - sum(checks.values()), 3)
-    return times
+class _ProbeData:
+    """What a warm checker reads on stdin, handed over once the student's container is gone: the
+    host's header (the tests whose verdicts are cached) and the probe lines."""
+
+    def __init__(self):
+        self._ready = threading.Event()
+        self._data = b""
+        self.given_at = 0.0
+
+    def give(self, skip: list[str], stdout: bytes) -> None:
+        if not self._ready.is_set():
+            self._data = json.dumps({"skip": skip}).encode() + b"\n" + stdout
+            self.given_at = time.monotonic()
+            self._ready.set()
+
+    def __call__(self) -> bytes:
+        self._ready.wait()
+        return self._data
 
 
 def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
-                       limits: Limits = Limits(), cache: "VerdictCache | None" = None,
+                       limits: Limits = Limits(), cache: "VerdictCache | None" = None, warm: bool = False,
                        profile: dict[str, float] | None = None) -> SubmissionResult:
     """Grade one prepared notebook in two fresh containers; never raises for a bad submission.
 
     With a verdict cache, expensive checks whose probe data was already judged are not run again:
     their cached verdicts (computed by the trusted checker for exactly that data) are used.
+    `warm` (when a core is idle): the checker's container starts with the student's and imports what
+    the expensive checks need while the notebook runs; it gets the probe data only once the student's
+    container is gone, so nothing changes but when the imports happen.
     `profile` (for `make bench`) receives where the time went: each container's wall time, and the
     timings the runner and the checker report (the runner's are the student side's word)."""
     scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
     probe_name, check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
+    feed, checker, early = _ProbeData(), {}, None
     try:
         (scratch / "input").mkdir()
         shutil.copy(notebook, scratch / "input" / NOTEBOOK_NAME)
         bundle.stage_probes(scratch / "probes")
         bundle.stage_checker(scratch / "checks")
         _readable(scratch)
+
+        def check(*options: str, stdin_data) -> Finished:
+            return run_container(run_command(
+                name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
+                uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
+                command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *options],
+                stdin=True), check_name, timeout=limits.timeout + 120 + (limits.timeout + 60 if warm else 0),
+                stdin_data=stdin_data)
+
+        if warm:
+            started = time.monotonic()
+            early = threading.Thread(target=lambda: checker.update(done=check("--warm", stdin_data=feed),
+                                                                    started=started), daemon=True)
+            early.start()
         probe = run_container(run_command(
             name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
             mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
@@ -321,12 +329,13 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                        stderr_tail=probe.stderr_tail, seconds=probe.seconds,
                        limits_text={"timeout": f"{limits.timeout:g}", "memory": limits.memory})
         cached = cache.lookup(probe.stdout) if cache else {}
-        skip = ["--skip", ",".join(sorted(cached))] if cached else []
-        checked = run_container(run_command(
-            name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
-            uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
-            command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *skip],
-            stdin=True), check_name, timeout=limits.timeout + 120, stdin_data=probe.stdout)
+        if warm:
+            feed.give(sorted(cached), probe.stdout)
+            early.join()
+            checked, waited = checker["done"], feed.given_at - checker["started"]
+        else:
+            checked, waited = check(*(["--skip", ",".join(sorted(cached))] if cached else []),
+                                    stdin_data=probe.stdout), 0.0
         if checked.interrupted:
             return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission was checked")
         problem = ""
@@ -338,12 +347,16 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
         verdicts = check_lines(checked.stdout)
         if profile is not None:
-            profile.update(phase_times(probe, checked))
+            from .phases import phase_times
+            profile.update(phase_times(probe, checked, waited=waited))
         if cache and not problem:
             cache.store(probe.stdout, verdicts)
         return combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),
                        checker_problem=problem, grader_lines=bundle.grader_lines(), hints=bundle.hints())
     finally:
+        feed.give([], b"")  # a warm checker still waiting reads nothing and ends
+        if early is not None:
+            early.join(timeout=limits.timeout + 180)
         _remove(probe_name)
         _remove(check_name)
         shutil.rmtree(scratch, ignore_errors=True)

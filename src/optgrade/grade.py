@@ -93,14 +93,23 @@ def bundle_for(autograder_zip: Path) -> Bundle:
     return bundle
 
 
-def validated_limits(limits: Limits, backend: str) -> Limits:
+def machine_resources(backend: str) -> tuple[int, int]:
+    """(CPUs, memory in bytes) of what runs the submissions: the Docker engine's machine, or this one."""
     if backend == "docker":
-        cpus, memory = engine_resources()
-    else:
-        import psutil
+        return engine_resources()
+    import psutil
 
-        cpus, memory = os.cpu_count() or 0, psutil.virtual_memory().total
+    return os.cpu_count() or 0, psutil.virtual_memory().total
+
+
+def validated_limits(limits: Limits, backend: str) -> Limits:
+    cpus, memory = machine_resources(backend)
     return validate(limits, cpus_available=cpus, memory_available=memory)
+
+
+def idle_core(workers: int, limits: Limits, backend: str) -> bool:
+    """Whether the workers' student containers leave a core free for warm checkers (see grade_one)."""
+    return backend == "docker" and max(1, workers) * limits.cpus + 1 <= machine_resources(backend)[0]
 
 
 def notebook_order(points: dict[str, float], project: Project | None) -> dict[str, float]:
@@ -154,8 +163,10 @@ def select(submissions: list[Submission], only: tuple[str, ...], record: ClassRe
 
 
 def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
-              image: str, bundle: Bundle | None = None, cache: VerdictCache | None = None) -> SubmissionResult:
-    """Prepare, run and always return a result, whatever the submission does."""
+              image: str, bundle: Bundle | None = None, cache: VerdictCache | None = None,
+              warm: bool = False) -> SubmissionResult:
+    """Prepare, run and always return a result, whatever the submission does. `warm`: see
+    grade_in_container (only when a core would otherwise idle: it changes timing, never a grade)."""
     workdir = Path(tempfile.mkdtemp(prefix="optgrade-prepare-"))
     try:
         try:
@@ -165,7 +176,7 @@ def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, lim
         if backend == "docker":
             bundle = bundle or bundle_for(autograder_zip)
             result = grade_in_container(notebook, name=submission.name, bundle=bundle, image=image, limits=limits,
-                                        cache=cache)
+                                        cache=cache, warm=warm)
         else:
             result = grade_with_otter(notebook, autograder_zip=autograder_zip, timeout=limits.timeout,
                                       name=submission.name, cpus=limits.cpus)
@@ -221,7 +232,8 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
             run = _grade_batch(record, found, only=only, force=force or bool(only), version=version, points=points,
                                workers=workers, progress=progress, chosen=chosen,
                                options=dict(backend=chosen, autograder_zip=autograder_zip, limits=limits,
-                                            image=image, bundle=bundle, cache=cache))
+                                            image=image, bundle=bundle, cache=cache,
+                                            warm=idle_core(workers, limits, chosen)))
     run.notes = notes
     return run
 

@@ -123,6 +123,20 @@ def probes_source(tests: list[HiddenTest]) -> str:
     return "\n\n".join(parts)
 
 
+def warm_imports(tests: list[HiddenTest]) -> list[str]:
+    """The modules the long-budget checks import (e.g. to train a network): a checker started while
+    the student's notebook still runs imports them then (`checker.py --warm`), not after it."""
+    modules = set()
+    for test in tests:
+        if test.name in CHECK_SECONDS:
+            for node in ast.walk(test.check):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module.split(".")[0])
+    return sorted(modules)
+
+
 def checks_source(tests: list[HiddenTest]) -> str:
     points = {t.name: t.points for t in tests}
     hints = {t.name: t.hint for t in tests}
@@ -132,7 +146,8 @@ def checks_source(tests: list[HiddenTest]) -> str:
              f"QUESTIONS = {json.dumps(_questions(tests), indent=4)}\n"
              f"POINTS = {json.dumps(points, indent=4)}\n"
              f"HINTS = {json.dumps(hints, indent=4)}\n"
-             f"SECONDS = {json.dumps(seconds)}\n"]
+             f"SECONDS = {json.dumps(seconds)}\n"
+             f"WARM = {json.dumps(warm_imports(tests))}\n"]
     for test in tests:
         function = ast.FunctionDef(
             name=test.name, args=ast.arguments(posonlyargs=[], args=[ast.arg("data")], kwonlyargs=[],
