@@ -70,6 +70,7 @@ def project_copy(project: Project, tmp_path: Path) -> Project:
     for name in ("a5_optimization.py", "requirements.txt"):
         shutil.copy(project.root / "solutions" / name, root / "solutions" / name)
     shutil.copytree(project.data_dir, root / "data")
+    shutil.copy(project.root / "optgrade.toml", root / "optgrade.toml")
     (root / "autograder").mkdir()
     shutil.copy(project.root / "autograder" / "requirements.lock", root / "autograder" / "requirements.lock")
     return Project(root)

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from optgrade import outputs
-from optgrade.export import CANVAS_POINTS_POSSIBLE, ExportError, export_canvas, export_moodle
+from optgrade.export import CANVAS_POINTS_POSSIBLE, ExportError, export_canvas
+from optgrade.moodle import export_moodle
 from optgrade.gradescope import check_autograder_zip, check_results, validate
 from optgrade.manual import ManualScoresError, manual_questions, write_template
 from optgrade.results import GRADED, INVALID, TIMEOUT, QuestionScore, SubmissionResult, autograder_points
@@ -255,7 +256,7 @@ MOODLE_ROSTER = [
 def test_moodle_csv_cell_by_cell(grades, manual_sheet, project, tmp_path):
     roster = write_csv(tmp_path / "moodle-roster.csv", MOODLE_ROSTER)
     mapping = write_csv(tmp_path / "m.csv", [["file", "email"], ["my_a5_final_v2.ipynb", "Max.Brown@uni.example"]])
-    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", id_column="email", roster=roster,
+    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", assignment="a5_optimization", id_column="email", roster=roster,
                            mapping=mapping, manual=manual_sheet, master=project.master_notebook, late_penalty=10)
     rows = read_rows(tmp_path / "moodle.csv")
     assert rows[0] == ["email", "a5_optimization", "feedback"]
@@ -279,7 +280,7 @@ def test_moodle_csv_cell_by_cell(grades, manual_sheet, project, tmp_path):
 def test_moodle_without_roster_lists_the_mapped_submissions(grades, tmp_path):
     mapping = write_csv(tmp_path / "m.csv", [["file", "username"], ["invalid-json.ipynb", "zed"],
                                              ["kimyu_48225_9120410_a5_optimization.ipynb", "ykim"]])
-    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", id_column="username", mapping=mapping)
+    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", assignment="a5_optimization", id_column="username", mapping=mapping)
     rows = read_rows(tmp_path / "moodle.csv")
     assert rows[0] == ["username", "a5_optimization", "feedback"]
     assert [row[:2] for row in rows[1:]] == [["ykim", "0"], ["zed", "0"]]
@@ -289,10 +290,10 @@ def test_moodle_without_roster_lists_the_mapped_submissions(grades, tmp_path):
 
 def test_moodle_needs_identifiers(grades, tmp_path):
     with pytest.raises(ExportError, match="pass --mapping"):
-        export_moodle(grades_csv=grades, out=tmp_path / "m.csv", id_column="email")
+        export_moodle(grades_csv=grades, out=tmp_path / "m.csv", assignment="a5_optimization", id_column="email")
     roster = write_csv(tmp_path / "r.csv", [["First name", "Email address"], ["Jane", "j@x.org"]])
     with pytest.raises(ExportError, match="has no idnumber column"):
-        export_moodle(grades_csv=grades, out=tmp_path / "m.csv", id_column="idnumber", roster=roster)
+        export_moodle(grades_csv=grades, out=tmp_path / "m.csv", assignment="a5_optimization", id_column="idnumber", roster=roster)
 
 
 # ---- Gradescope --------------------------------------------------------------------------------------
@@ -441,6 +442,22 @@ def test_same_named_files_from_two_folders_each_find_their_results_file(tmp_path
     assert report.ok and not [w for w in report.warnings if "no results file" in w], report.warnings
 
 
+def test_a_grades_file_without_its_results_column_is_named_not_guessed(grades, project, tmp_path):
+    """Rows find their results file only through the `results` column; an older final_grades.csv
+    gets one warning saying how to add the column, and a row whose file is gone is named."""
+    header, *rows = read_rows(grades)
+    column = header.index("results")
+    gone = next(row for row in rows if row[column])
+    (grades.parent / gone[column]).unlink()
+    report = validate(grades_csv=grades, autograder_zip=project.autograder_zip)
+    assert [w for w in report.warnings if "no results file" in w] == [f"{gone[0]}: no results file {gone[column]}"]
+    old = grades.parent / "old_final_grades.csv"
+    write_csv(old, [[c for i, c in enumerate(row) if i != column] for row in [header, *rows]])
+    report = validate(grades_csv=old, autograder_zip=project.autograder_zip)
+    assert [w for w in report.warnings if "name no results file" in w and "run the same `optgrade grade`" in w]
+    assert not [w for w in report.warnings if ": no results file" in w]
+
+
 def test_the_hardened_graders_results_follow_gradescopes_format():
     from optgrade.scoring import ProbeRun, combine
 
@@ -460,6 +477,6 @@ def test_no_export_while_a_row_has_no_grade_yet(tmp_path, project, roster, statu
     with pytest.raises(ExportError, match=f"have no grade yet: doejane_48213_9120377_a5_optimization.ipynb \\({status}\\)"):
         canvas(grades, roster, tmp_path / "canvas.csv")
     with pytest.raises(ExportError, match="Run the same `optgrade grade` command again"):
-        export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", id_column="email",
+        export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", assignment="a5_optimization", id_column="email",
                       roster=write_csv(tmp_path / "moodle-roster.csv", MOODLE_ROSTER))
     assert not (tmp_path / "canvas.csv").exists() and not (tmp_path / "moodle.csv").exists()

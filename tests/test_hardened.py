@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from optgrade.assignment import Assignment
 from optgrade.errors import BuildError
 from optgrade.hardened import Bundle, hidden_tests, write_bundle
 from optgrade.results import CRASHED, GRADED, INVALID, TIMEOUT
 from optgrade.sandbox import checker
 from optgrade.scoring import ProbeRun, combine
 
+NO_BUDGETS = Assignment("q9_assignment", Path("solutions/q9_assignment.py"))  # no check_seconds
 TEST_FILE = '''from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -50,7 +52,7 @@ def autograder_zip(tmp_path: Path, test_file: str = TEST_FILE) -> Path:
 
 
 def test_build_cuts_each_hidden_test_into_probe_and_check(tmp_path):
-    write_bundle(autograder_zip(tmp_path), tmp_path / "hardened")
+    write_bundle(autograder_zip(tmp_path), tmp_path / "hardened", NO_BUDGETS)
     probes = (tmp_path / "hardened" / "probes.py").read_text()
     checks = (tmp_path / "hardened" / "checks.py").read_text()
     assert "answer(x)" in probes and "np.allclose" not in probes and "[2.0, 4.0]" not in probes
@@ -79,7 +81,7 @@ def test_build_rejects_hidden_tests_that_break_the_split(tmp_path, change, probl
 
 
 def test_committed_bundle_matches_the_autograder_zip(project, tmp_path):
-    write_bundle(project.autograder_zip, tmp_path)
+    write_bundle(project.autograder_zip, tmp_path, project.assignment)
     for name in ("probes.py", "checks.py"):
         assert (tmp_path / name).read_text() == (project.hardened_dir / name).read_text(), (
             f"autograder/hardened/{name} is stale: run `optgrade build`")
@@ -112,7 +114,7 @@ def test_checker_reads_only_well_formed_records_and_the_last_per_question():
 def test_hidden_test_without_a_hint_is_refused(tmp_path):
     with pytest.raises(BuildError, match="failure_message"):
         write_bundle(autograder_zip(tmp_path, TEST_FILE.replace(', failure_message="the answer should double its input"', "")),
-                     tmp_path / "hardened")
+                     tmp_path / "hardened", NO_BUDGETS)
 
 
 def test_expensive_checks_are_decided_last():

@@ -20,7 +20,8 @@ import pytest
 from pypdf import PdfReader
 
 from optgrade import outputs
-from optgrade.export import export_canvas, export_moodle
+from optgrade.export import export_canvas
+from optgrade.moodle import export_moodle
 from optgrade.gradescope import validate
 from optgrade.grade import Graded, GradingRun
 from optgrade.manual import manual_questions, write_answer_pdf, write_answer_pdfs, write_template
@@ -251,7 +252,7 @@ def test_moodle_export_and_its_side_files_are_safe(hostile, tmp_path):
     grades, _ = hostile
     rows = [["file", "email"]] + [[name, f"s{i}@uni.example"] for i, name in enumerate(NAMES)]
     mapping = write_rows(tmp_path / "m.csv", rows)
-    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", id_column="email", mapping=mapping)
+    result = export_moodle(grades_csv=grades, out=tmp_path / "moodle.csv", assignment="a5_optimization", id_column="email", mapping=mapping)
     moodle = assert_safe_csv(tmp_path / "moodle.csv")
     assert len(moodle) == 1 + len(NAMES) and result.unmatched == 1
     email = f"s{list(NAMES).index(INVALID_NAME)}@uni.example"

@@ -48,7 +48,7 @@ def test_discover_walks_folders_and_keeps_names_unique(tmp_path, notebook_bytes)
 def test_prepare_renames_to_the_expected_notebook_name(tmp_path, notebook_bytes):
     source = tmp_path / "My Final (2).ipynb"
     source.write_bytes(notebook_bytes)
-    prepared = prepare(discover([source])[0], tmp_path / "work")
+    prepared = prepare(discover([source])[0], tmp_path / "work", assignment="a5_optimization")
     assert prepared.name == "a5_optimization.ipynb"
     assert nbformat.read(prepared, as_version=4).metadata["kernelspec"]["name"] == "python3"
 
@@ -62,7 +62,7 @@ def test_prepare_names_the_assignment_when_the_notebook_lacks_it_but_keeps_anoth
     (tmp_path / "other.ipynb").write_text(json.dumps(other))
     names = {}
     for submission in discover([tmp_path]):
-        prepared = prepare(submission, tmp_path / "work" / submission.name)
+        prepared = prepare(submission, tmp_path / "work" / submission.name, assignment="a5_optimization")
         names[submission.name] = nbformat.read(prepared, as_version=4).metadata["otter"]["assignment_name"]
     assert names == {"fresh": "a5_optimization", "other": "a4_regularization"}
 
@@ -71,7 +71,7 @@ def test_prepare_takes_only_the_notebook_from_an_exported_zip(tmp_path, notebook
     archive = write_zip(tmp_path / "export.zip", {"a5_optimization.ipynb": notebook_bytes,
                                                    ".OTTER_LOG": b"\x80\x04 pickled", "numpy.py": b"raise SystemExit"})
     work = tmp_path / "work"
-    prepare(discover([archive])[0], work)
+    prepare(discover([archive])[0], work, assignment="a5_optimization")
     assert sorted(p.name for p in work.iterdir()) == ["a5_optimization.ipynb"]
 
 
@@ -84,7 +84,7 @@ def test_prepare_takes_only_the_notebook_from_an_exported_zip(tmp_path, notebook
 def test_unusable_zips_are_invalid_with_a_reason(tmp_path, members, reason):
     archive = write_zip(tmp_path / "bad.zip", members)
     with pytest.raises(InvalidSubmission, match=reason):
-        prepare(discover([archive])[0], tmp_path / "work")
+        prepare(discover([archive])[0], tmp_path / "work", assignment="a5_optimization")
 
 
 @pytest.mark.parametrize("content, reason", [
@@ -96,7 +96,7 @@ def test_broken_notebooks_are_invalid_with_a_reason(tmp_path, content, reason):
     path = tmp_path / "broken.ipynb"
     path.write_bytes(content)
     with pytest.raises(InvalidSubmission, match=reason):
-        prepare(discover([path])[0], tmp_path / "work")
+        prepare(discover([path])[0], tmp_path / "work", assignment="a5_optimization")
 
 
 def test_outputs_are_written_even_when_every_submission_fails(project, tmp_path):

@@ -10,7 +10,7 @@ import importlib
 
 # exported name -> the module that defines it
 _EXPORTS = {
-    "ASSIGNMENT_NAME": "project",
+    "Assignment": "assignment",
     "BuildError": "errors",
     "BuildResult": "build",
     "Bundle": "hardened",

@@ -30,17 +30,15 @@ from nbclient import NotebookClient
 from .errors import BuildError
 from .gradescope_zip import add_hardened_runtime
 from .hardened import write_bundle
-from .project import NOTEBOOK_NAME, Project
+from .project import Project
 from .results import SubmissionResult, zip_test_cases
 
 IGNORE_TAG = "otter_ignore"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-# files from data/ that the assignment ships (students and autograder both get them)
-ASSIGNMENT_DATA = ("img-001.jpg", "img-001-gt.png")
 # what students install besides the grading requirements: Otter (for grader.check) and the kernel
 STUDENT_TOOLS = ("otter-grader", "ipykernel")
 STUDENT_REQUIREMENTS_HEADER = """\
-# The packages for working on a5_optimization.ipynb, at the versions the autograder grades with.
+# The packages for working on {notebook}, at the versions the autograder grades with.
 # Python 3.11:
 #   python3.11 -m venv .venv
 #   .venv/bin/pip install -r requirements.txt
@@ -71,7 +69,7 @@ def master_from_source(source: Path) -> nbformat.NotebookNode:
 
 
 def write_master_notebook(project: Project) -> nbformat.NotebookNode:
-    """Write solutions/a5_optimization.ipynb from its jupytext source and return it."""
+    """Write the master notebook (solutions/NAME.ipynb) from its jupytext source and return it."""
     notebook = master_from_source(project.master_source)
     nbformat.write(notebook, project.master_notebook)
     return notebook
@@ -92,15 +90,16 @@ def execute_master(notebook: nbformat.NotebookNode, workdir: Path, *, timeout: f
 
 def stage(project: Project, workdir: Path) -> Path:
     """Lay out what Otter Assign reads, relative to the master notebook."""
-    shutil.copy(project.master_notebook, workdir / NOTEBOOK_NAME)
+    notebook = project.assignment.notebook
+    shutil.copy(project.master_notebook, workdir / notebook)
     shutil.copy(project.grading_requirements, workdir / "requirements.txt")
     (workdir / "data").mkdir()
-    for name in ASSIGNMENT_DATA:
+    for name in project.assignment.data_files:  # the master's `files:` from data/
         source = project.data_dir / name
         if not source.is_file():
             raise BuildError(f"missing {source}: run `optgrade data` first")
         shutil.copy(source, workdir / "data" / name)
-    return workdir / NOTEBOOK_NAME
+    return workdir / notebook
 
 
 def run_otter_assign(master: Path, dist: Path) -> str:
@@ -146,7 +145,8 @@ def student_requirements(project: Project) -> str:
     grading = [line.strip() for line in project.grading_requirements.read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.strip().startswith("#")]
     tools = [f"{name}=={version(name)}" for name in STUDENT_TOOLS]
-    return STUDENT_REQUIREMENTS_HEADER + "\n".join(tools + grading) + "\n"
+    header = STUDENT_REQUIREMENTS_HEADER.format(notebook=project.assignment.notebook)
+    return header + "\n".join(tools + grading) + "\n"
 
 
 def publish(project: Project, workdir: Path, dist: Path) -> None:
@@ -156,9 +156,13 @@ def publish(project: Project, workdir: Path, dist: Path) -> None:
         shutil.rmtree(project.assignment_dir)
     shutil.copytree(student, project.assignment_dir)
     (project.assignment_dir / "requirements.txt").write_text(student_requirements(project), encoding="utf-8")
-    normalize_notebook(student / NOTEBOOK_NAME, project.student_notebook)
-    normalize_notebook(autograder / NOTEBOOK_NAME, project.reference_notebook)
-    shutil.copy(workdir / "lr.png", project.master_notebook.parent / "lr.png")
+    notebook = project.assignment.notebook
+    normalize_notebook(student / notebook, project.student_notebook)
+    normalize_notebook(autograder / notebook, project.reference_notebook)
+    for name in project.assignment.produced_files:  # what running the master wrote (a figure, say)
+        target = project.master_notebook.parent / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(workdir / name, target)
     zips = sorted(autograder.glob("*-autograder_*.zip"))
     if len(zips) != 1:
         raise BuildError(f"expected one autograder zip from Otter Assign, found {zips}")
@@ -225,10 +229,10 @@ def build_assignment(*, project: Project, check: bool = True, timeout: float = 6
         run_otter_assign(staged, dist)
         publish(project, workdir, dist)
     check_public_tests(project.autograder_zip)
-    write_bundle(project.autograder_zip, project.hardened_dir)
+    write_bundle(project.autograder_zip, project.hardened_dir, project.assignment)
     # the zip's own run_autograder/setup.sh: the same probe/check split on Gradescope and `otter grade`
     add_hardened_runtime(project.autograder_zip, root=project.root, hardened_dir=project.hardened_dir,
-                         assignment_dir=project.assignment_dir)
+                         assignment_dir=project.assignment_dir, notebook=project.assignment.notebook)
     reference = blank = None
     if check:
         reference, blank = verify(project, timeout=timeout)

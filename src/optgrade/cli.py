@@ -13,19 +13,12 @@ from pathlib import Path
 
 import click
 
+from .cli_common import root_option
 from .cli_lms import export, manual
-from .errors import GradingError, OptgradeError
+from .errors import BuildError, GradingError, OptgradeError, UsageProblem
 from .limits import BACKENDS, Limits
 from .project import Project
 from .safetext import clean_text
-
-
-def _project(root: Path | None) -> Project:
-    return Project(root.resolve()) if root else Project.find()
-
-
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="The optgrade checkout (default: found from the working directory).")
 
 
 @click.group()
@@ -35,16 +28,21 @@ def cli() -> None:
 
 @cli.command()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the pages (default: the project's data/ folder).")
+              help="Where to write the data (default: the project's data/ folder).")
 @root_option
 def data(out_dir: Path | None, root: Path | None) -> None:
-    """Generate the newspaper pages and their ground truth (deterministic)."""
-    from .data import write_bundled_pages
+    """Generate the assignment's data with its own generator (optgrade.toml's data_generator)."""
+    import subprocess
 
-    target = out_dir or _project(root).data_dir
+    project = Project.at(root)
+    generator = project.assignment.data_generator
+    if generator is None:
+        raise UsageProblem("this assignment declares no data_generator in optgrade.toml: nothing to generate")
+    target = out_dir or project.data_dir
     target.mkdir(parents=True, exist_ok=True)
-    for path in write_bundled_pages(target):
-        click.echo(path)
+    done = subprocess.run([sys.executable, str(project.root / generator), str(target.resolve())], cwd=project.root)
+    if done.returncode != 0:
+        raise BuildError(f"{generator} exited with {done.returncode}: the data in {target} may be incomplete")
 
 
 @cli.command()
@@ -57,7 +55,7 @@ def build(no_check: bool, timeout: float, root: Path | None) -> None:
     from .build import build_assignment
     from .report import points_table
 
-    project = _project(root)
+    project = Project.at(root)
     result = build_assignment(project=project, check=not no_check, timeout=timeout)
     click.echo(f"student template: {result.student_notebook.relative_to(project.root)}")
     click.echo(f"autograder zip:   {result.autograder_zip.relative_to(project.root)}")
@@ -79,7 +77,7 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
     from .runner import grade_with_otter
 
     click.echo(UNISOLATED_WARNING.replace("--backend local", "optgrade check"), err=True)
-    project = _project(root)
+    project = Project.at(root)
     results = [grade_with_otter(path, autograder_zip=project.autograder_zip, timeout=timeout)
                for path in submissions]
     click.echo(points_table(results))
@@ -127,7 +125,7 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str,
         raise KeyboardInterrupt  # the batch stops its containers and still writes its class files
 
     signal.signal(signal.SIGTERM, interrupted)
-    zip_path = autograder_zip or _project(root).autograder_zip
+    zip_path = autograder_zip or Project.at(root).autograder_zip
     if backend == "local":
         click.echo(UNISOLATED_WARNING, err=True)
     try:

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import click
 
+from .cli_common import existing_file, output_file, root_option
 from .errors import OptgradeError
-from .project import ASSIGNMENT_NAME
 from .safetext import clean_line
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
-_output = click.Path(dir_okay=False, path_type=Path)
+_file, _output = existing_file, output_file
 
 
 class GradescopeCheckFailed(OptgradeError):
@@ -41,8 +40,7 @@ def _scoring_options(function):
                      help="Master notebook with the manual questions (default: the project's)."),
         click.option("--late-penalty", type=click.FloatRange(0, 100), default=0.0, show_default=True,
                      help="Percent of the points earned taken off late submissions' totals."),
-        click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="The optgrade checkout (default: found from the working directory)."),
+        root_option,
     ]):
         function = option(function)
     return function
@@ -97,13 +95,15 @@ def canvas(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_
 @click.option("--id-column", required=True, type=click.Choice(["email", "username", "idnumber"]),
               help="The user field Moodle matches the rows on.")
 @click.option("--roster", type=_file, default=None, help="CSV of the students with that identifier.")
-@click.option("--assignment", default=ASSIGNMENT_NAME, show_default=True, help="The grade column's name.")
+@click.option("--assignment", default=None, help="The grade column's name (default: the project's assignment name).")
 def moodle(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float, root: Path | None,
            output: Path, mapping: Path | None, missing: str, id_column: str, roster: Path | None,
            assignment: str) -> None:
     """A CSV for Moodle's grade import (Grades > Import > CSV file), with feedback."""
-    from .export import export_moodle
+    from .moodle import export_moodle
+    from .project import Project
 
+    assignment = assignment or Project.at(root).assignment.name
     _print_result(export_moodle(
         grades_csv=grades_csv, out=output, id_column=id_column, roster=roster, mapping=mapping,
         assignment=assignment, manual=manual_csv, master=_master(master, root) if manual_csv else None,
@@ -121,7 +121,7 @@ def gradescope(grades_csv: Path, manual_csv: Path | None, master: Path | None, l
     from .gradescope import validate
     from .project import Project
 
-    zip_path = autograder_zip or (Project(root.resolve()) if root else Project.find()).autograder_zip
+    zip_path = autograder_zip or Project.at(root).autograder_zip
     report = validate(grades_csv=grades_csv, autograder_zip=zip_path, manual_csv=manual_csv,
                       master=_master(master, root) if manual_csv else None, late_penalty=late_penalty)
     lines = report.lines()
@@ -141,8 +141,7 @@ def manual() -> None:
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=_output, default=None, help="Default: OUT_DIR/manual_scores.csv.")
 @click.option("--master", type=_file, default=None, help="Master notebook (default: the project's).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The optgrade checkout (default: found from the working directory).")
+@root_option
 @click.option("--force", is_flag=True, help="Overwrite an existing score sheet.")
 def template(out_dir: Path, output: Path | None, master: Path | None, root: Path | None, force: bool) -> None:
     """Write the score sheet: one row per submission in OUT_DIR, one column per written question."""
@@ -160,8 +159,7 @@ def template(out_dir: Path, output: Path | None, master: Path | None, root: Path
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write one PDF per submission.")
 @click.option("--master", type=_file, default=None, help="Master notebook (default: the project's).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The optgrade checkout (default: found from the working directory).")
+@root_option
 def pdfs(submissions: tuple[Path, ...], out_dir: Path, master: Path | None, root: Path | None) -> None:
     """PDFs of the written answers under each question's prompt, one per submission."""
     from .manual import manual_questions, write_answer_pdfs

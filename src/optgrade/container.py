@@ -29,7 +29,6 @@ from typing import Callable
 
 from .hardened import Bundle
 from .limits import Limits
-from .project import NOTEBOOK_NAME
 from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
 from .threads import thread_environment  # noqa: F401 (re-exported: runner.py and tests import it from here)
@@ -293,7 +292,7 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
     feed, checker, early = _ProbeData(), {}, None
     try:
         (scratch / "input").mkdir()
-        shutil.copy(notebook, scratch / "input" / NOTEBOOK_NAME)
+        shutil.copy(notebook, scratch / "input" / notebook.name)
         bundle.stage_probes(scratch / "probes")
         bundle.stage_checker(scratch / "checks")
         _readable(scratch)
@@ -315,7 +314,7 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
             name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
             mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
                     (scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
-            command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{NOTEBOOK_NAME}",
+            command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{notebook.name}",
                      "--probes", "/probes/probes.py", "--assignment", "/assignment",
                      "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
         _remove(probe_name)  # gone before its output is used: nothing of it can still write

@@ -30,6 +30,7 @@ from . import outputs
 from .container import (DEFAULT_IMAGE, engine_problem, engine_resources, grade_in_container, image_id,
                         remove_live_containers, thread_environment)
 from .container import stopping as container_stopping
+from .assignment import name_in_zip
 from .errors import GradingError, UsageProblem
 from .hardened import Bundle
 from .limits import BACKENDS, Limits, validate
@@ -164,13 +165,14 @@ def select(submissions: list[Submission], only: tuple[str, ...], record: ClassRe
 
 def grade_one(submission: Submission, *, backend: str, autograder_zip: Path, limits: Limits,
               image: str, bundle: Bundle | None = None, cache: VerdictCache | None = None,
-              warm: bool = False) -> SubmissionResult:
+              warm: bool = False, assignment: str | None = None) -> SubmissionResult:
     """Prepare, run and always return a result, whatever the submission does. `warm`: see
-    grade_in_container (only when a core would otherwise idle: it changes timing, never a grade)."""
+    grade_in_container (only when a core would otherwise idle: it changes timing, never a grade).
+    `assignment`: its name (read from the zip when not given)."""
     workdir = Path(tempfile.mkdtemp(prefix="optgrade-prepare-"))
     try:
         try:
-            notebook = prepare(submission, workdir)
+            notebook = prepare(submission, workdir, assignment=assignment or name_in_zip(autograder_zip))
         except InvalidSubmission as problem:
             return SubmissionResult(submission.name, INVALID, message=str(problem))
         if backend == "docker":
@@ -233,6 +235,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
                                workers=workers, progress=progress, chosen=chosen,
                                options=dict(backend=chosen, autograder_zip=autograder_zip, limits=limits,
                                             image=image, bundle=bundle, cache=cache,
+                                            assignment=name_in_zip(autograder_zip),
                                             warm=idle_core(workers, limits, chosen)))
     run.notes = notes
     return run

@@ -18,10 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import gradebook as book
 from .export import UNFINISHED, fmt, load_class
 from .results import autograder_points
 from .safetext import clean_line
-from .submissions import unique_names
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 STATUSES = ("passed", "failed")
@@ -173,12 +173,15 @@ def validate(*, grades_csv: Path, autograder_zip: Path, manual_csv: Path | None 
                                    late_penalty=late_penalty, unfinished_ok=True)
     report.violations += [f"{row.file}: {row.status}, no grade yet (run the same `optgrade grade` again)"
                           for row in grades.rows if row.status in UNFINISHED]
-    stems = {p.stem for p in files}
-    # each row names its results file; grades files from before that column: replay the naming
-    expected = ([Path(row.results).stem for row in grades.rows] if all(row.results for row in grades.rows)
-                else unique_names([row.file for row in grades.rows]))
-    report.warnings += [f"{row.file}: no results file {name}.json" for row, name in zip(grades.rows, expected)
-                        if name not in stems]
+    # each row names its results file (the `results` column, see gradebook.py)
+    present = {p.relative_to(grades_csv.parent).as_posix() for p in files}
+    unnamed = [row.file for row in grades.rows if not row.results]
+    if unnamed:
+        report.warnings.append(f"{len(unnamed)} rows name no results file (a final_grades.csv from before its "
+                               f"`{book.RESULTS}` column, e.g. {unnamed[0]}): run the same `optgrade grade` again, "
+                               "which rewrites the class files without regrading anything unchanged")
+    report.warnings += [f"{row.file}: no results file {row.results}" for row in grades.rows
+                        if row.results and row.results not in present]
     for entry in scored:
         if entry.row.late:
             penalty = f" after a {late_penalty:g}% penalty (-{fmt(entry.penalty)})" if late_penalty else ""

@@ -27,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .assignment import name_in_config
 from .hardened import Bundle
-from .project import NOTEBOOK_NAME
 from .results import GRADER_ERROR, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
 from .submissions import InvalidSubmission, Submission, prepare
@@ -98,7 +98,7 @@ def student_phase(notebook: Path, bundle: Bundle, settings: dict, isolation: dic
     try:
         for part in ("input", "probes", "runner"):
             (scratch / part).mkdir(mode=0o755)
-        shutil.copy(notebook, scratch / "input" / NOTEBOOK_NAME)
+        shutil.copy(notebook, scratch / "input" / notebook.name)
         bundle.stage_probes(scratch / "probes")
         shutil.copy(RUNTIME / "optgrade" / "sandbox" / "probe_runner.py", scratch / "runner" / "probe_runner.py")
         shutil.copytree(bundle.assignment_dir, scratch / "assignment")
@@ -121,7 +121,7 @@ def student_phase(notebook: Path, bundle: Bundle, settings: dict, isolation: dic
             os.chown(work / part, user.pw_uid, user.pw_gid)
         before = memory_events().get("oom_kill", 0)
         command = [PYTHON, "-I", str(scratch / "runner" / "probe_runner.py"),
-                   "--notebook", str(scratch / "input" / NOTEBOOK_NAME), "--probes", str(scratch / "probes" / "probes.py"),
+                   "--notebook", str(scratch / "input" / notebook.name), "--probes", str(scratch / "probes" / "probes.py"),
                    "--assignment", str(scratch / "assignment"), "--workdir", str(work / "submission")]
         ending = run_as(command, uid=user.pw_uid, gid=user.pw_gid, cwd=str(work), env=env,
                         timeout=settings["timeout"], memory=memory, nproc=settings["nproc"], new_net=net_ok)
@@ -175,10 +175,12 @@ def for_students(result: SubmissionResult, bundle: Bundle) -> dict:
     return results
 
 
-def grade(submission_dir: Path, bundle: Bundle, data: Path, settings: dict, isolation: dict) -> SubmissionResult:
+def grade(submission_dir: Path, bundle: Bundle, data: Path, settings: dict, isolation: dict, *,
+          assignment: str) -> SubmissionResult:
     with tempfile.TemporaryDirectory(prefix="optgrade-prepare-") as tmp:
         try:
-            notebook = prepare(Submission(find_submission(submission_dir), "submission"), Path(tmp))
+            notebook = prepare(Submission(find_submission(submission_dir), "submission"), Path(tmp),
+                               assignment=assignment)
         except (InvalidSubmission, OSError) as error:
             run = ProbeRun(stdout=json.dumps({"event": "invalid", "message": str(error)}).encode(), exit_code=64)
             return combine("submission", run, [], bundle.hidden_tests(), hints=bundle.hints())
@@ -203,7 +205,9 @@ def main(root: Path = AUTOGRADER) -> int:
     isolation: dict = {}
     lock_down(root)
     try:
-        result = grade(root / "submission", bundle, root / "source" / "files", settings, isolation)
+        assignment = name_in_config((root / "source" / "otter_config.json").read_bytes())
+        result = grade(root / "submission", bundle, root / "source" / "files", settings, isolation,
+                       assignment=assignment)
     except Exception as error:  # the grader's own failure: never reported as the student's
         result = SubmissionResult("submission", GRADER_ERROR, message=f"{type(error).__name__}: {error}"[:2000],
                                   results_json={"score": 0, "output": "grader-error: the autograder failed (not your "

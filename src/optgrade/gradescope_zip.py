@@ -21,13 +21,12 @@ import zipfile
 from pathlib import Path
 
 from .errors import BuildError
-from .project import NOTEBOOK_NAME
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 RUNTIME = "files/.optgrade"
 PACKAGE = Path(__file__).resolve().parent
 # the modules the supervisor imports, and what they import
-MODULES = ("errors.py", "project.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "hardened.py",
+MODULES = ("errors.py", "assignment.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "hardened.py",
            "threads.py", "uidjail.py", "otter_pickle.py", "gradescope_run.py",
            "sandbox/__init__.py", "sandbox/probe_runner.py", "sandbox/checker.py")
 PACKAGE_INIT = '"""optgrade\'s trusted grading runtime, as the autograder zip carries it (see gradescope_zip.py)."""\n'
@@ -54,8 +53,9 @@ dependencies:
 REPLACED = {"setup.sh", "run_autograder", "environment.yml", "requirements.lock"}
 
 
-def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path) -> dict[str, bytes]:
-    """name in the zip -> content, for everything this module adds or replaces."""
+def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path, notebook: str) -> dict[str, bytes]:
+    """name in the zip -> content, for everything this module adds or replaces (the public files of
+    `assignment_dir` but its `notebook`, the template)."""
     gradescope = PACKAGE / "gradescope_files"
     lock = root / "autograder" / "requirements.lock"
     if not lock.is_file():
@@ -72,18 +72,19 @@ def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path) -> dict[
         files[f"{RUNTIME}/optgrade/{module}"] = (PACKAGE / module).read_bytes()
     for path in sorted(assignment_dir.rglob("*")):
         relative = path.relative_to(assignment_dir)
-        if path.is_file() and relative.as_posix() != NOTEBOOK_NAME and "__pycache__" not in relative.parts \
+        if path.is_file() and relative.as_posix() != notebook and "__pycache__" not in relative.parts \
                 and ".ipynb_checkpoints" not in relative.parts:
             files[f"{RUNTIME}/assignment/{relative.as_posix()}"] = path.read_bytes()
     return files
 
 
-def add_hardened_runtime(autograder_zip: Path, *, root: Path, hardened_dir: Path, assignment_dir: Path) -> None:
+def add_hardened_runtime(autograder_zip: Path, *, root: Path, hardened_dir: Path, assignment_dir: Path,
+                         notebook: str) -> None:
     """Rewrite `autograder_zip` in place with the hardened runtime (sorted, fixed timestamps)."""
     with zipfile.ZipFile(autograder_zip) as archive:
         entries = {name: archive.read(name) for name in archive.namelist()
                    if not name.endswith("/") and name not in REPLACED and not name.startswith(RUNTIME + "/")}
-    entries.update(runtime_files(root, hardened_dir, assignment_dir))
+    entries.update(runtime_files(root, hardened_dir, assignment_dir, notebook))
     executable = {"setup.sh", "run_autograder"}
     with zipfile.ZipFile(autograder_zip, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(entries):

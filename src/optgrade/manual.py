@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import nbformat
 from . import gradebook as book
 from .errors import OptgradeError
 from .safetext import clean_line, match_key, restore, write_csv
-from .submissions import InvalidSubmission, Submission, discover, prepare
+from .submissions import InvalidSubmission, Submission, discover, read_submission
 from .answer_pdf import write_answer_pdf
 
 BEGIN_MARK = "<!-- BEGIN QUESTION -->"
@@ -100,7 +99,7 @@ def manual_questions(*, master: Path) -> list[ManualQuestion]:
 def default_master(root: Path | None = None) -> Path:
     from .project import Project
 
-    project = Project(root) if root else Project.find()
+    project = Project.at(root)
     # The jupytext script is what authors edit; the generated .ipynb may lag until the next build.
     return project.master_source if project.master_source.is_file() else project.master_notebook
 
@@ -303,9 +302,8 @@ def write_answer_pdfs(*, paths: list[Path], out_dir: Path, questions: list[Manua
 
 def _write_one(submission: Submission, out_dir: Path, questions: list[ManualQuestion], run: PdfRun) -> None:
     """One submission's PDF, or the reason there is none in `run.failed`."""
-    workdir = Path(tempfile.mkdtemp(prefix="optgrade-pdf-"))
     try:
-        notebook = nbformat.read(prepare(submission, workdir), as_version=4)
+        notebook = read_submission(submission)
         title = submission.key + (f"  ({submission.student}, Canvas id {submission.student_id})"
                                   if submission.student_id else "")
         target = out_dir / f"{submission.name}.pdf"
@@ -315,5 +313,3 @@ def _write_one(submission: Submission, out_dir: Path, questions: list[ManualQues
         run.failed.append((submission, str(problem)))
     except Exception as error:  # one unrenderable notebook must not cost the others their PDFs
         run.failed.append((submission, f"could not write the PDF: {error!r}"))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

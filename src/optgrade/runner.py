@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from .project import NOTEBOOK_NAME
+from .assignment import name_in_zip
 from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
 from .threads import thread_environment
 
@@ -93,7 +93,7 @@ def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float =
     try:
         # Otter's grader.check only finds its tests when the notebook has the expected file name.
         if submission.suffix == ".ipynb":
-            staged = scratch / "submission" / NOTEBOOK_NAME
+            staged = scratch / "submission" / f"{name_in_zip(autograder_zip)}.ipynb"
         else:
             staged = scratch / "submission" / submission.name
         staged.parent.mkdir()

@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from .errors import OptgradeError
-from .project import ASSIGNMENT_NAME, NOTEBOOK_NAME
 from .safetext import clean_line
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -73,7 +72,7 @@ def discover(paths: list[Path], *, unpack_dir: Path | None = None, notes: list[s
     """Every submission file under `paths` (files as given, folders searched recursively), sorted.
 
     Keys: the bare name of a file given directly; for a file found in a folder, its path relative
-    to that folder (`alice/a5_optimization.ipynb`, so a flat folder gives bare names); `-2`, `-3`...
+    to that folder (`alice/NAME.ipynb`, so a flat folder gives bare names); `-2`, `-3`...
     when that still clashes. A notebook in a direct subfolder whose name carries no student (not a
     Canvas name) gets the subfolder's name as its student. A Canvas bulk download (`submissions.zip`,
     members named `lastfirst_<user id>_<attachment id>_<name>`) counts as the folder it unpacks to:
@@ -119,7 +118,7 @@ def _bulk_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def is_bulk_download(path: Path) -> bool:
     """True for a zip whose files carry Canvas submission names (a student's `grader.export()` zip
-    never does: it holds `a5_optimization.ipynb` and Otter's own files)."""
+    never does: it holds the assignment's notebook and Otter's own files)."""
     try:
         with zipfile.ZipFile(path) as archive:
             return any(CANVAS_NAME.match(PurePosixPath(m.filename.replace("\\", "/")).name)
@@ -210,8 +209,8 @@ def unique_keys(keys: list[str]) -> list[str]:
 
 def unique_names(keys: list[str]) -> list[str]:
     """Output-file names (results/<name>.json, feedback/<name>.txt) for a batch's keys, in order:
-    the sanitised key, then `-2`, `-3`... on clashes. `optgrade export gradescope` calls this with
-    the keys of final_grades.csv (in the same order) to find each row's results file."""
+    the sanitised key, then `-2`, `-3`... on clashes. Each row of final_grades.csv records its
+    results file, so no reader needs to replay this."""
     names, taken = [], set()
     for key in keys:
         name = base = safe_stem(key)
@@ -259,8 +258,8 @@ def _notebook_from_zip(path: Path) -> tuple[bytes, str]:
         return archive.read(notebooks[0]), f"{path.name}:{notebooks[0].filename}"
 
 
-def prepare(submission: Submission, workdir: Path) -> Path:
-    """Write the submission's notebook to `workdir/a5_optimization.ipynb` and return that path.
+def read_submission(submission: Submission) -> nbformat.NotebookNode:
+    """The submission's notebook, read and validated (InvalidSubmission saying why not).
 
     Only the notebook is taken from a zip: other files a student packed (such as Otter's
     `.OTTER_LOG`, a pickle, or a module shadowing a library) never reach the grader.
@@ -271,15 +270,20 @@ def prepare(submission: Submission, workdir: Path) -> Path:
         data, origin = submission.path.read_bytes(), submission.path.name
     else:
         raise InvalidSubmission(f"{submission.path.name} is neither a notebook nor a zip file")
-    notebook = _read_notebook(data, origin)
+    return _read_notebook(data, origin)
+
+
+def prepare(submission: Submission, workdir: Path, *, assignment: str) -> Path:
+    """Write the submission's notebook to `workdir/<assignment>.ipynb`, ready to grade, and return that path."""
+    notebook = read_submission(submission)
     # Otter refuses a notebook without the assignment's name (e.g. one a student started afresh and
     # pasted the cells into); a different name, i.e. another assignment, is still refused.
     otter = notebook.metadata.setdefault("otter", {})
     if isinstance(otter, dict) and not otter.get("assignment_name"):
-        otter["assignment_name"] = ASSIGNMENT_NAME
+        otter["assignment_name"] = assignment
     # The grader always runs the submission in a plain Python 3 kernel, whatever it names.
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    target = workdir / NOTEBOOK_NAME
+    target = workdir / f"{assignment}.ipynb"
     workdir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target

@@ -44,7 +44,6 @@ STARTED = time.monotonic()
 PROBE_MIME = "application/vnd.optgrade.probe+json"
 MAX_PROBE_BYTES = 4 << 20  # per question; probes return small summaries, not arrays
 MAX_MESSAGE = 2000
-NOTEBOOK_NAME = "a5_optimization.ipynb"
 
 # Runs in the student's kernel: `probe(question, env)` calls the probes of one question with the
 # student's names (passed by parameter name, as Otter passes them to its test functions; None when
@@ -174,13 +173,13 @@ def lay_out(workdir: Path, assignment: Path, notebook: Path) -> Path:
     """The student's folder as they had it: the public files next to their notebook."""
     workdir.mkdir(parents=True, exist_ok=True)
     for entry in sorted(assignment.iterdir()):
-        if entry.name == NOTEBOOK_NAME:
+        if entry.name == notebook.name:  # the template of the notebook being graded
             continue
         if entry.is_dir():
             shutil.copytree(entry, workdir / entry.name, dirs_exist_ok=True)
         else:
             shutil.copy(entry, workdir / entry.name)
-    target = workdir / NOTEBOOK_NAME
+    target = workdir / notebook.name
     shutil.copy(notebook, target)
     return target
 

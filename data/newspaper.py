@@ -1,4 +1,5 @@
-"""Deterministic generator of scanned newspaper pages with separator ground truth.
+"""Deterministic generator of scanned newspaper pages with separator ground truth: assignment 5's
+own data, declared in optgrade.toml (`optgrade data` runs `python data/newspaper.py OUT_DIR`).
 
 The 2019 assignment trains a small CNN on 15x15 patches of a scanned newspaper
 page to find *separators*: the vertical column rules and the horizontal rules
@@ -340,7 +341,7 @@ def write_page(*, seed: int, out_dir: Path, stem: str) -> tuple[Path, Path]:
 
 
 def generate(*, out_dir: Path, seeds: dict[str, int] | None = None) -> list[Path]:
-    """CLI entry point (``optgrade data``): write each ``stem -> seed`` page (default PAGES)."""
+    """Write each ``stem -> seed`` page (default PAGES) into ``out_dir``; the paths written."""
     paths: list[Path] = []
     for stem, seed in (PAGES if seeds is None else seeds).items():
         paths.extend(write_page(seed=seed, out_dir=out_dir, stem=stem))
@@ -372,8 +373,10 @@ def patch_labels(gt: np.ndarray, *, h: int = 15, w: int = 15, thresh: float = 0.
     return (counts / (h * w) > thresh).astype(np.uint8).ravel()
 
 
-if __name__ == "__main__":  # python -m optgrade.data [OUT_DIR]
+if __name__ == "__main__":  # python data/newspaper.py [OUT_DIR] (default: this folder)
     import sys
 
-    for p in generate(out_dir=Path(sys.argv[1] if len(sys.argv) > 1 else "data")):
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    target.mkdir(parents=True, exist_ok=True)
+    for p in generate(out_dir=target):
         print(p)
