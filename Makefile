@@ -29,7 +29,7 @@ images:
 	scripts/docker-engine.sh start >/dev/null
 	scripts/build-images.sh
 
-# Cost benchmark (see README "What grading costs": about 20 minutes on 2 cores with these settings;
+# Cost benchmark (see README "What grading costs": 20 to 51 minutes on 2 cores with these settings;
 # the hardened parts need the grader image, which `images` sets up).
 bench: $(INSTALLED) images
 	$(BIN)/python -m optgrade.bench --repeats 3 --full-notebook-repeats 1 --class-size 10 -o bench.json
