@@ -4,7 +4,7 @@ Otter config, handed down as one frozen object. The engine names no assignment o
 `optgrade.toml` (at the project's root) says where the master is and what the master cannot say:
 
     [assignment]
-    master = "solutions/a5_optimization.py"   # jupytext master; its ASSIGNMENT CONFIG gives name and files
+    master = "solutions/hw1.py"               # jupytext master; its ASSIGNMENT CONFIG gives name and files
     data_generator = "data/newspaper.py"      # optional: what `optgrade data` runs (with an output folder)
 
     [assignment.check_seconds]                # hidden tests that may take longer than the checker's 60 s
