@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def docker_or_skip() -> bool:
     """True when a Docker engine with the grader image answers; otherwise skip the test, or fail it
     when OPTGRADE_REQUIRE_DOCKER=1 (CI, which must grade in containers)."""
-    from optgrade.container import docker_available
+    from optgrade.engine import docker_available
 
     if docker_available():
         return True

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from optgrade.container import Limits, docker_available
+from optgrade.engine import docker_available
+from optgrade.limits import Limits
 from optgrade.grade import grade_submissions
 
 pytestmark = pytest.mark.slow

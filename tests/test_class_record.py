@@ -188,7 +188,7 @@ def test_the_local_backend_warns_on_stderr_that_nothing_is_isolated(tmp_path):
 
 def test_an_image_built_from_another_environment_is_refused(tmp_path):
     docker_or_skip()
-    from optgrade.container import DEFAULT_IMAGE, engine_problem
+    from optgrade.engine import DEFAULT_IMAGE, engine_problem
 
     assert engine_problem(DEFAULT_IMAGE, ROOT / "autograder") == ""
     other = tmp_path / "autograder"
@@ -264,7 +264,7 @@ def test_an_engine_refusal_mid_batch_is_a_grader_error_not_the_students(tmp_path
 @pytest.mark.slow
 def test_sigterm_keeps_finished_rows_marks_the_rest_not_graded_and_a_rerun_resumes(tmp_path):
     docker_or_skip()
-    from optgrade.container import docker_environment
+    from optgrade.engine import docker_environment
 
     folder = tmp_path / "class"
     for name in ("a", "b", "c", "d"):

@@ -29,7 +29,7 @@ import dill
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.container import docker_environment
+from optgrade.engine import docker_environment
 from optgrade.gradescope import check_results
 
 pytestmark = pytest.mark.slow

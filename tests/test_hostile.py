@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.container import Limits, docker_environment
+from optgrade.engine import docker_environment
+from optgrade.limits import Limits
 from optgrade.grade import grade_submissions, idle_core
 
 pytestmark = pytest.mark.slow

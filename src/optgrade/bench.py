@@ -25,7 +25,8 @@ from pathlib import Path
 import click
 
 from .bench_profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
-from .container import DEFAULT_IMAGE, Limits, docker_available
+from .engine import DEFAULT_IMAGE, docker_available
+from .limits import Limits
 from .grade import grade_one, grade_submissions, idle_core
 from .project import Project
 from .submissions import discover

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .container import DEFAULT_IMAGE
+from .engine import DEFAULT_IMAGE
 from .project import Project
 
 # The issue's targets: (figure, comparison, bound, what it means)
@@ -60,7 +60,7 @@ def execute_graded_cells(project: Project) -> None:
 
 
 def container_start(image: str) -> None:
-    from .container import docker_environment
+    from .engine import docker_environment
 
     subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", image], check=True,
                    capture_output=True, env=docker_environment(), timeout=120)
@@ -68,7 +68,8 @@ def container_start(image: str) -> None:
 
 def grade_reference_profiled(project: Project, cache_dir: Path | None, image: str) -> dict[str, float]:
     """One hardened grading of the reference; its phase times (raises if it lost a point)."""
-    from .container import grade_in_container, image_id
+    from .container import grade_in_container
+    from .engine import image_id
     from .grade import bundle_for, idle_core, verdict_cache
     from .limits import Limits
 

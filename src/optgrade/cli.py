@@ -117,7 +117,7 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str,
           timeout: float, memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
           no_progress: bool, cache_dir: Path | None, no_cache: bool, root: Path | None) -> None:
     """Grade notebooks, exported zips, Canvas's submissions.zip or folders of them into OUT_DIR."""
-    from .container import DEFAULT_IMAGE
+    from .engine import DEFAULT_IMAGE
     from .grade import UNISOLATED_WARNING, grade_submissions
     from .report import class_summary
 

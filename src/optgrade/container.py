@@ -13,10 +13,8 @@ bind mount the container can write, no container log kept by the engine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -27,98 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .engine import DEFAULT_IMAGE, container_cpu_seconds, docker, docker_environment
 from .hardened import Bundle
 from .limits import Limits
 from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
-from .threads import thread_environment  # noqa: F401 (re-exported: runner.py and tests import it from here)
+from .threads import thread_environment
 from .verdicts import VerdictCache
 
-DEFAULT_IMAGE = "optgrade-grader:latest"
 GRADER_UID = 10001   # runs the checks
 STUDENT_UID = 10002  # runs the student's notebook
 SANDBOX_DIR = Path(__file__).resolve().parent / "sandbox"
 PYTHON = "/opt/grader/bin/python"
 MAX_STDOUT = 32 << 20
 STDERR_TAIL = 8 << 10
-# where scripts/docker-engine.sh starts its engine when the machine has none of its own
-PROJECT_ENGINE_DIR = Path(os.environ.get("OPTGRADE_DOCKER_DIR", "/var/tmp/optgrade-docker"))
-# scripts/build-images.sh labels the image with the digest of what it was built from
-ENVIRONMENT_LABEL = "org.optgrade.environment"
-SET_UP = "run `make images` (starts a Docker engine if none answers and builds the grader image)"
-
-
-def docker_environment() -> dict[str, str]:
-    """The environment for docker commands: the project's own engine unless DOCKER_HOST says otherwise."""
-    env = dict(os.environ)
-    socket = PROJECT_ENGINE_DIR / "docker.sock"
-    if "DOCKER_HOST" not in env and socket.exists():
-        env["DOCKER_HOST"] = f"unix://{socket}"
-    return env
-
-
-def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, env=docker_environment())
-
-
-def docker_available(image: str = DEFAULT_IMAGE) -> bool:
-    """True when a Docker engine answers and has the grader image."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return _docker("image", "inspect", image, timeout=20).returncode == 0
-    except (subprocess.TimeoutExpired, OSError):
-        return False
-
-
-def environment_digest(autograder_dir: Path) -> str:
-    """The digest scripts/build-images.sh labels the image with: its Dockerfile and the lock as the
-    build context holds it (comments and blank lines dropped), so a changed lock means a stale image."""
-    lock = []
-    for line in (autograder_dir / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        line = re.sub(r"\s*#.*$", "", line)
-        if line.strip():
-            lock.append(line + "\n")
-    data = (autograder_dir / "Dockerfile").read_bytes() + "".join(lock).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
-
-
-def engine_problem(image: str, autograder_dir: Path | None = None) -> str:
-    """Why the hardened backend cannot grade here ("" when it can): no docker command, no engine,
-    no grader image, or an image built from another environment than `autograder_dir` describes."""
-    if shutil.which("docker") is None:
-        return f"there is no `docker` command here; install Docker (Debian: docker.io) and {SET_UP}"
-    try:
-        inspected = _docker("image", "inspect", "--format", "{{json .Config.Labels}}", image, timeout=30)
-    except (subprocess.TimeoutExpired, OSError) as error:
-        return f"the Docker engine does not answer ({error}); {SET_UP}"
-    if inspected.returncode != 0:
-        if "no such image" in inspected.stderr.lower():
-            return f"the Docker engine has no grader image {image}; {SET_UP}"
-        where = docker_environment().get("DOCKER_HOST", "the default socket")
-        return f"no Docker engine answers at {where} ({inspected.stderr.strip()[:200]}); {SET_UP}"
-    if autograder_dir is not None and (autograder_dir / "requirements.lock").is_file():
-        try:
-            labels = json.loads(inspected.stdout) or {}
-        except ValueError:
-            labels = {}
-        if labels.get(ENVIRONMENT_LABEL) != environment_digest(autograder_dir):
-            return (f"the grader image {image} was not built from this project's autograder/Dockerfile and "
-                    f"requirements.lock (it is older, or from another checkout); {SET_UP}")
-    return ""
-
-
-def engine_resources() -> tuple[int, int]:
-    """(CPUs, memory in bytes) of the Docker engine's machine; (0, 0) when it does not say."""
-    try:
-        info = _docker("info", "--format", "{{.NCPU}} {{.MemTotal}}", timeout=30)
-        cpus, memory = info.stdout.split()
-        return int(cpus), int(memory)
-    except (subprocess.TimeoutExpired, OSError, ValueError):
-        return 0, 0
-
-
 def run_command(*, name: str, image: str, limits: Limits, uid: int, mounts: list[tuple[Path, str]],
                 command: list[str], stdin: bool = False) -> list[str]:
     options = [
@@ -166,6 +86,7 @@ class Finished:
     seconds: float
     started: bool = True       # False: the engine never ran the container (its refusal is in stderr_tail)
     interrupted: bool = False  # the batch was being stopped: the container was never started
+    cpu_seconds: float | None = None  # at a timeout: the CPU it had used, as the engine counts it
 
 
 def run_container(command: list[str], name: str, *, timeout: float,
@@ -186,7 +107,7 @@ def run_container(command: list[str], name: str, *, timeout: float,
         while chunk := process.stdout.read(1 << 16):
             if len(stdout) + len(chunk) > MAX_STDOUT:
                 overflow.set()
-                _docker("kill", name)
+                docker("kill", name)
                 break
             stdout.extend(chunk)
         process.stdout.close()
@@ -208,18 +129,19 @@ def run_container(command: list[str], name: str, *, timeout: float,
         threads.append(threading.Thread(target=write_stdin, daemon=True))
     for thread in threads:
         thread.start()
-    timed_out = False
+    timed_out, cpu_seconds = False, None
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        _docker("kill", name)
+        cpu_seconds = container_cpu_seconds(name)
+        docker("kill", name)
         process.wait()
     for thread in threads:
         thread.join(timeout=30)
     state = {}
     try:
-        inspected = _docker("inspect", "--format", "{{json .State}}", name)
+        inspected = docker("inspect", "--format", "{{json .State}}", name)
         state = json.loads(inspected.stdout) if inspected.returncode == 0 else {}
     except (subprocess.TimeoutExpired, ValueError):
         pass
@@ -229,12 +151,13 @@ def run_container(command: list[str], name: str, *, timeout: float,
     return Finished(bytes(stdout), tail.decode("utf-8", errors="replace"),
                     state.get("ExitCode", process.returncode), timed_out, overflow.is_set(),
                     bool(state.get("OOMKilled")), time.monotonic() - started,
-                    started=ran or timed_out or bool(stdout), interrupted=stopping.is_set() and not ran)
+                    started=ran or timed_out or bool(stdout), interrupted=stopping.is_set() and not ran,
+                    cpu_seconds=cpu_seconds)
 
 
 def _remove(name: str) -> None:
     try:
-        _docker("rm", "-f", name)
+        docker("rm", "-f", name)
     except (subprocess.TimeoutExpired, OSError):
         return
     with _live_lock:
@@ -247,12 +170,6 @@ def _readable(path: Path) -> None:
         os.chmod(folder, 0o755)
         for file in files:
             os.chmod(Path(folder) / file, 0o644)
-
-
-def image_id(image: str = DEFAULT_IMAGE) -> str:
-    """The grader image's id (part of every cached verdict's key: another image, another verdict)."""
-    inspected = _docker("image", "inspect", "--format", "{{.Id}}", image, timeout=20)
-    return inspected.stdout.strip() if inspected.returncode == 0 else ""
 
 
 class _ProbeData:
@@ -302,7 +219,7 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
                 name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
                 uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
                 command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *options],
-                stdin=True), check_name, timeout=limits.timeout + 120 + (limits.timeout + 60 if warm else 0),
+                stdin=True), check_name, timeout=limits.timeout + 120 + (2 * limits.timeout + 60 if warm else 0),
                 stdin_data=stdin_data)
 
         if warm:
@@ -310,14 +227,20 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
             early = threading.Thread(target=lambda: checker.update(done=check("--warm", stdin_data=feed),
                                                                     started=started), daemon=True)
             early.start()
-        probe = run_container(run_command(
-            name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
-            mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
-                    (scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
-            command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{notebook.name}",
-                     "--probes", "/probes/probes.py", "--assignment", "/assignment",
-                     "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
-        _remove(probe_name)  # gone before its output is used: nothing of it can still write
+        def run_notebook() -> Finished:
+            run = run_container(run_command(
+                name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
+                mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
+                        (scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
+                command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{notebook.name}",
+                         "--probes", "/probes/probes.py", "--assignment", "/assignment",
+                         "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
+            _remove(probe_name)  # gone before its output is used: nothing of it can still write
+            return run
+
+        first = run_notebook()
+        # a busy machine, not the student, may have used up its time: once more, afresh
+        probe = run_notebook() if first.timed_out and limits.starved(first.cpu_seconds) else first
         if probe.interrupted:
             return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission ran")
         if not probe.started:
@@ -350,8 +273,11 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
             profile.update(phase_times(probe, checked, waited=waited))
         if cache and not problem:
             cache.store(probe.stdout, verdicts)
-        return combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),
-                       checker_problem=problem, grader_lines=bundle.grader_lines(), hints=bundle.hints())
+        result = combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),
+                         checker_problem=problem, grader_lines=bundle.grader_lines(), hints=bundle.hints())
+        if probe is not first:
+            result.message = "; ".join(filter(None, [result.message, limits.rerun_note(first.cpu_seconds)]))
+        return result
     finally:
         feed.give([], b"")  # a warm checker still waiting reads nothing and ends
         if early is not None:

@@ -27,15 +27,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import outputs
-from .container import (DEFAULT_IMAGE, engine_problem, engine_resources, grade_in_container, image_id,
-                        remove_live_containers, thread_environment)
-from .container import stopping as container_stopping
 from .assignment import name_in_zip
+from .container import grade_in_container, remove_live_containers
+from .container import stopping as container_stopping
+from .engine import DEFAULT_IMAGE, engine_problem, engine_resources, image_id
 from .errors import GradingError, UsageProblem
 from .hardened import Bundle
 from .limits import BACKENDS, Limits, validate
 from .project import Project
 from .record import ClassRecord
+from .threads import thread_environment
 from .results import GRADER_ERROR, INVALID, NOT_GRADED, SubmissionResult, autograder_points
 from .runner import grade_with_otter, kill_live_processes
 from .submissions import InvalidSubmission, Submission, discover, identify, prepare

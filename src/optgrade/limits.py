@@ -28,6 +28,21 @@ class Limits:
     cpus: float = 1.0
     pids: int = 256
 
+    def starved(self, cpu_seconds: float | None) -> bool:
+        """True for a timed-out run that used less than STARVED_SHARE of the CPU these limits allow
+        over their timeout: it waited on a busy machine (or on nothing, e.g. a sleep) rather than
+        computing, so it is run once more before a timeout is recorded. None (not measured): False."""
+        return cpu_seconds is not None and cpu_seconds < STARVED_SHARE * self.timeout * self.cpus
+
+    def rerun_note(self, cpu_seconds: float) -> str:
+        return (f"its first run had used only {cpu_seconds:.0f} s of CPU when its {self.timeout:g} s were up "
+                "(it waited on the machine or on something else), so it was run once more")
+
+
+# A notebook that loops or computes uses nearly all of its CPU allowance; one stalled by a busy
+# machine gets a small share of it.
+STARVED_SHARE = 0.25
+
 
 def memory_bytes(text: str) -> int:
     """`4g` -> 4294967296, as Docker reads it; UsageProblem for what Docker would refuse."""
