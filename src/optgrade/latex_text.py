@@ -67,6 +67,10 @@ _SUPERSCRIPTS = dict(zip("0123456789+-=()niabcdefghjklmoprstuvwxyzABDEGHIJKLMNOP
 _SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvxβγρφχ,. ", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ,. "))
 _MATH_TOKEN = re.compile(r"\\([A-Za-z]+)|\\(.)|(\s+)|(.)", re.DOTALL)
 _SPACE = ("sp", " ")
+# command -> (kind, text); where two tables name the same command, the one listed first wins
+_SYMBOLS = {command: (kind, text) for kind, table in reversed([
+    ("ord", _ORDINARY), ("rel", _RELATIONS), ("bin", _BINARY), ("op", {f: f for f in _FUNCTIONS}),
+    ("op", _OPERATORS), ("space", _SPACES)]) for command, text in table.items()}
 
 
 def _math_tree(source: str) -> list:
@@ -160,18 +164,8 @@ def _math_pieces(items: list, text_mode: bool = False) -> list[tuple[str, str]]:
                 raise _Unsupported(f"{value} in a formula")
             else:
                 pieces.append(("ord", value))
-        elif value in _ORDINARY:
-            pieces.append(("ord", _ORDINARY[value]))
-        elif value in _RELATIONS:
-            pieces.append(("rel", _RELATIONS[value]))
-        elif value in _BINARY:
-            pieces.append(("bin", _BINARY[value]))
-        elif value in _FUNCTIONS:
-            pieces.append(("op", value))
-        elif value in _OPERATORS:
-            pieces.append(("op", _OPERATORS[value]))
-        elif value in _SPACES:
-            pieces.append(("space", _SPACES[value]))
+        elif value in _SYMBOLS:
+            pieces.append(_SYMBOLS[value])
         elif value in _IGNORED:
             if value in ("left", "right", "middle") and position < len(items) and items[position] == ("chr", "."):
                 position += 1  # \left. is an invisible delimiter
