@@ -33,13 +33,28 @@ def test_help_lists_every_command_of_every_group():
 
 
 def test_help_imports_nothing_heavy():
-    # `optgrade --help` must stay instant: no Otter, jupytext, nbformat, numpy or TensorFlow
+    # `optgrade --help` must stay instant (under 0.1 s, most of it click's own import): no Otter,
+    # jupytext, nbformat, numpy or TensorFlow, and no module of the engine: not even the project
+    # lookup (tomllib, zipfile), which only a command that runs needs.
     probe = ("import sys\nfrom optgrade.cli import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
-             "heavy = ('otter', 'jupytext', 'nbformat', 'nbclient', 'numpy', 'pandas', 'tensorflow', 'matplotlib')\n"
-             "print(sorted(m for m in heavy if m in sys.modules))")
+             "heavy = ('otter', 'jupytext', 'nbformat', 'nbclient', 'numpy', 'pandas', 'tensorflow', 'matplotlib',\n"
+             "         'tomllib', 'zipfile', 'yaml')\n"
+             "print(sorted(m for m in heavy if m in sys.modules))\n"
+             "print(sorted(m for m in sys.modules if m.startswith('optgrade')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    heavy, ours = result.stdout.strip().splitlines()[-2:]
+    assert heavy == "[]"
+    assert ours == str(["optgrade", "optgrade.cli", "optgrade.cli_common", "optgrade.cli_lms", "optgrade.errors",
+                        "optgrade.limits", "optgrade.safetext"])
+
+
+def test_root_is_one_option_given_before_or_after_the_command(tmp_path):
+    # both spellings reach the same context: the project at F (here: none, so the same clear error)
+    for args in (("--root", str(tmp_path), "build", "--no-check"), ("build", "--no-check", "--root", str(tmp_path))):
+        result = optgrade(*args, cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert f"{tmp_path / 'optgrade.toml'}" in result.stderr, args
 
 
 def test_unknown_option_is_a_usage_error():

@@ -7,34 +7,36 @@ Exit status is part of the interface: 0 the command did its job, 1 it failed (an
 from __future__ import annotations
 
 import signal
-
 import sys
 from pathlib import Path
 
 import click
 
-from .cli_common import root_option
+from .cli_common import CliContext, pass_context, root_option
 from .cli_lms import export, manual
 from .errors import BuildError, GradingError, OptgradeError, UsageProblem
 from .limits import BACKENDS, Limits
-from .project import Project
 from .safetext import clean_text
 
 
 @click.group()
-def cli() -> None:
-    """Build, grade and export 'Deep Learning 2019, Assignment 5: Optimization'."""
+@root_option
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Build, grade and export an Otter assignment: the one the project's optgrade.toml describes."""
+    ctx.ensure_object(CliContext)
 
 
 @cli.command()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the data (default: the project's data/ folder).")
 @root_option
-def data(out_dir: Path | None, root: Path | None) -> None:
+@pass_context
+def data(context: CliContext, out_dir: Path | None) -> None:
     """Generate the assignment's data with its own generator (optgrade.toml's data_generator)."""
     import subprocess
 
-    project = Project.at(root)
+    project = context.project
     generator = project.assignment.data_generator
     if generator is None:
         raise UsageProblem("this assignment declares no data_generator in optgrade.toml: nothing to generate")
@@ -50,12 +52,13 @@ def data(out_dir: Path | None, root: Path | None) -> None:
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
               help="Seconds allowed for each cell of the master and for grading each check notebook.")
 @root_option
-def build(no_check: bool, timeout: float, root: Path | None) -> None:
+@pass_context
+def build(context: CliContext, no_check: bool, timeout: float) -> None:
     """Build assignment/ and the autograder zip from solutions/, then check the reference."""
     from .build import build_assignment
     from .report import points_table
 
-    project = Project.at(root)
+    project = context.project
     result = build_assignment(project=project, check=not no_check, timeout=timeout)
     click.echo(f"student template: {result.student_notebook.relative_to(project.root)}")
     click.echo(f"autograder zip:   {result.autograder_zip.relative_to(project.root)}")
@@ -67,18 +70,18 @@ def build(no_check: bool, timeout: float, root: Path | None) -> None:
 @cli.command()
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=1), default=Limits.timeout, show_default=True,
               help="Seconds allowed per submission.")
 @root_option
-def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> None:
+@pass_context
+def check(context: CliContext, submissions: tuple[Path, ...], timeout: float) -> None:
     """Grade notebooks one by one with `otter run` (no container) and print their scores."""
     from .grade import UNISOLATED_WARNING
     from .report import points_table
     from .runner import grade_with_otter
 
     click.echo(UNISOLATED_WARNING.replace("--backend local", "optgrade check"), err=True)
-    project = Project.at(root)
-    results = [grade_with_otter(path, autograder_zip=project.autograder_zip, timeout=timeout)
+    results = [grade_with_otter(path, autograder_zip=context.project.autograder_zip, timeout=timeout)
                for path in submissions]
     click.echo(points_table(results))
 
@@ -113,9 +116,10 @@ def check(submissions: tuple[Path, ...], timeout: float, root: Path | None) -> N
                    "[default: ~/.cache/optgrade/verdicts].")
 @click.option("--no-cache", is_flag=True, help="Grade every check afresh (the grades are the same).")
 @root_option
-def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str, ...], force: bool, workers: int,
-          timeout: float, memory: str, cpus: float, pids_limit: int, image: str | None, autograder_zip: Path | None,
-          no_progress: bool, cache_dir: Path | None, no_cache: bool, root: Path | None) -> None:
+@pass_context
+def grade(context: CliContext, paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str, ...],
+          force: bool, workers: int, timeout: float, memory: str, cpus: float, pids_limit: int, image: str | None,
+          autograder_zip: Path | None, no_progress: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Grade notebooks, exported zips, Canvas's submissions.zip or folders of them into OUT_DIR."""
     from .engine import DEFAULT_IMAGE
     from .grade import UNISOLATED_WARNING, grade_submissions
@@ -125,7 +129,7 @@ def grade(paths: tuple[Path, ...], out_dir: Path, backend: str, only: tuple[str,
         raise KeyboardInterrupt  # the batch stops its containers and still writes its class files
 
     signal.signal(signal.SIGTERM, interrupted)
-    zip_path = autograder_zip or Project.at(root).autograder_zip
+    zip_path = autograder_zip or context.project.autograder_zip
     if backend == "local":
         click.echo(UNISOLATED_WARNING, err=True)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import existing_file, output_file, root_option
+from .cli_common import CliContext, existing_file, output_file, pass_context, root_option
 from .errors import OptgradeError
 from .safetext import clean_line
 
@@ -23,10 +23,10 @@ class GradescopeCheckFailed(OptgradeError):
     """The autograder zip or a results file does not follow Gradescope's format."""
 
 
-def _master(master: Path | None, root: Path | None) -> Path:
-    from .manual import default_master
-
-    return master or default_master(root.resolve() if root else None)
+def _scoring(context: CliContext, manual_csv: Path | None, master: Path | None, late_penalty: float) -> dict:
+    """The keyword arguments every export takes for what `_scoring_options` reads."""
+    return {"manual": manual_csv, "master": context.master(master) if manual_csv else None,
+            "late_penalty": late_penalty}
 
 
 def _scoring_options(function):
@@ -78,15 +78,15 @@ def export() -> None:
 @click.option("--roster", required=True, type=_file, help="Canvas's gradebook export (Grades > Export).")
 @click.option("--assignment", required=True, help="The assignment's name in Canvas.")
 @click.option("--assignment-id", required=True, help="The assignment's id in Canvas (in its URL).")
-def canvas(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float, root: Path | None,
+@pass_context
+def canvas(context: CliContext, grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float,
            output: Path, mapping: Path | None, missing: str, roster: Path, assignment: str, assignment_id: str) -> None:
     """A CSV for Canvas's gradebook import (Grades > Import)."""
     from .export import export_canvas
 
-    _print_result(export_canvas(
-        grades_csv=grades_csv, roster=roster, out=output, assignment=assignment, assignment_id=assignment_id,
-        mapping=mapping, manual=manual_csv, master=_master(master, root) if manual_csv else None,
-        late_penalty=late_penalty, missing=missing))
+    _print_result(export_canvas(grades_csv=grades_csv, roster=roster, out=output, assignment=assignment,
+                                assignment_id=assignment_id, mapping=mapping, missing=missing,
+                                **_scoring(context, manual_csv, master, late_penalty)))
 
 
 @export.command()
@@ -96,18 +96,17 @@ def canvas(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_
               help="The user field Moodle matches the rows on.")
 @click.option("--roster", type=_file, default=None, help="CSV of the students with that identifier.")
 @click.option("--assignment", default=None, help="The grade column's name (default: the project's assignment name).")
-def moodle(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float, root: Path | None,
+@pass_context
+def moodle(context: CliContext, grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float,
            output: Path, mapping: Path | None, missing: str, id_column: str, roster: Path | None,
-           assignment: str) -> None:
+           assignment: str | None) -> None:
     """A CSV for Moodle's grade import (Grades > Import > CSV file), with feedback."""
     from .moodle import export_moodle
-    from .project import Project
 
-    assignment = assignment or Project.at(root).assignment.name
-    _print_result(export_moodle(
-        grades_csv=grades_csv, out=output, id_column=id_column, roster=roster, mapping=mapping,
-        assignment=assignment, manual=manual_csv, master=_master(master, root) if manual_csv else None,
-        late_penalty=late_penalty, missing=missing))
+    _print_result(export_moodle(grades_csv=grades_csv, out=output, id_column=id_column, roster=roster,
+                                mapping=mapping, missing=missing,
+                                assignment=assignment or context.project.assignment.name,
+                                **_scoring(context, manual_csv, master, late_penalty)))
 
 
 @export.command()
@@ -115,15 +114,15 @@ def moodle(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_
 @click.option("--autograder", "autograder_zip", type=_file, default=None,
               help="The autograder zip to upload (default: the project's).")
 @click.option("-o", "--output", type=_output, default=None, help="Also write the report to this file.")
-def gradescope(grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float,
-               root: Path | None, autograder_zip: Path | None, output: Path | None) -> None:
+@pass_context
+def gradescope(context: CliContext, grades_csv: Path, manual_csv: Path | None, master: Path | None,
+               late_penalty: float, autograder_zip: Path | None, output: Path | None) -> None:
     """Check the autograder zip and OUTDIR/results/*.json against Gradescope's format."""
     from .gradescope import validate
-    from .project import Project
 
-    zip_path = autograder_zip or Project.at(root).autograder_zip
-    report = validate(grades_csv=grades_csv, autograder_zip=zip_path, manual_csv=manual_csv,
-                      master=_master(master, root) if manual_csv else None, late_penalty=late_penalty)
+    report = validate(grades_csv=grades_csv, autograder_zip=autograder_zip or context.project.autograder_zip,
+                      manual_csv=manual_csv, master=_scoring(context, manual_csv, master, late_penalty)["master"],
+                      late_penalty=late_penalty)
     lines = report.lines()
     click.echo("\n".join(lines))
     if output:
@@ -143,12 +142,13 @@ def manual() -> None:
 @click.option("--master", type=_file, default=None, help="Master notebook (default: the project's).")
 @root_option
 @click.option("--force", is_flag=True, help="Overwrite an existing score sheet.")
-def template(out_dir: Path, output: Path | None, master: Path | None, root: Path | None, force: bool) -> None:
+@pass_context
+def template(context: CliContext, out_dir: Path, output: Path | None, master: Path | None, force: bool) -> None:
     """Write the score sheet: one row per submission in OUT_DIR, one column per written question."""
     from .manual import manual_questions, write_template
 
     target = output or out_dir / "manual_scores.csv"
-    questions = manual_questions(master=_master(master, root))
+    questions = manual_questions(master=context.master(master))
     rows = write_template(grades_csv=out_dir / "final_grades.csv", out=target, questions=questions, force=force)
     click.echo(f"wrote {target}: {rows} submissions x {len(questions)} questions "
                f"({sum(q.points for q in questions):g} points)")
@@ -160,7 +160,8 @@ def template(out_dir: Path, output: Path | None, master: Path | None, root: Path
               help="Where to write one PDF per submission.")
 @click.option("--master", type=_file, default=None, help="Master notebook (default: the project's).")
 @root_option
-def pdfs(submissions: tuple[Path, ...], out_dir: Path, master: Path | None, root: Path | None) -> None:
+@pass_context
+def pdfs(context: CliContext, submissions: tuple[Path, ...], out_dir: Path, master: Path | None) -> None:
     """PDFs of the written answers under each question's prompt, one per submission."""
     from .manual import manual_questions, write_answer_pdfs
     from .submissions import discover
@@ -168,7 +169,7 @@ def pdfs(submissions: tuple[Path, ...], out_dir: Path, master: Path | None, root
     if not discover(list(submissions)):
         raise OptgradeError(f"no submissions (.ipynb or .zip) in {', '.join(map(str, submissions))}")
     run = write_answer_pdfs(paths=list(submissions), out_dir=out_dir,
-                            questions=manual_questions(master=_master(master, root)))
+                            questions=manual_questions(master=context.master(master)))
     for submission, problem in run.failed:
         click.echo(clean_line(f"optgrade: {submission.path}: error: {problem}"), err=True)
     click.echo(f"wrote {len(run.written)} PDFs to {out_dir}"

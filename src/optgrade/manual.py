@@ -18,11 +18,15 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from . import gradebook as book
 from .errors import OptgradeError
+
+if TYPE_CHECKING:
+    from .project import Project
 from .safetext import clean_line, match_key, restore, write_csv
 from .submissions import InvalidSubmission, Submission, discover, read_submission
 from .answer_pdf import write_answer_pdf
@@ -96,10 +100,12 @@ def manual_questions(*, master: Path) -> list[ManualQuestion]:
     return questions
 
 
-def default_master(root: Path | None = None) -> Path:
+def default_master(project: "Project | None" = None) -> Path:
+    """The master with the written questions: the project's (default: the one around the working
+    directory)."""
     from .project import Project
 
-    project = Project.at(root)
+    project = project or Project.find()
     # The jupytext script is what authors edit; the generated .ipynb may lag until the next build.
     return project.master_source if project.master_source.is_file() else project.master_notebook
 
