@@ -21,7 +21,7 @@ import pytest
 from conftest import docker_or_skip
 from optgrade.engine import docker_environment
 from optgrade.limits import Limits
-from optgrade.grade import grade_submissions, idle_core
+from optgrade.grade import grade_submissions, idle_core, machine_resources
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +139,7 @@ WARM_SAMPLES = ("5-forged-probe-records.ipynb", "5-poison-verdict-cache.ipynb",
 def test_attacks_earn_the_same_when_the_checker_starts_warm(project, tmp_path, verdict_cache):
     docker_or_skip()
     limits = Limits(timeout=TIMEOUT, memory="2g", pids=128)
-    assert idle_core(1, limits, "docker"), "needs 2 cores: else no checker starts warm and this compares nothing"
+    assert idle_core(1, limits, machine_resources("docker")[0]), "needs 2 cores: else no checker starts warm and this compares nothing"
     folder = tmp_path / "submissions"
     folder.mkdir()
     for name in WARM_SAMPLES:

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import docker_or_skip
 from optgrade.container import Limits
-from optgrade.grade import grade_submissions, idle_core
+from optgrade.grade import grade_submissions, idle_core, machine_resources
 from optgrade.verdicts import VerdictCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +137,7 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
         return graded
 
     # one worker leaves a core free: its checkers start warm, beside the student's container
-    assert idle_core(1, Limits(timeout=300), "docker"), "needs 2 cores: else this compares nothing warm"
+    assert idle_core(1, Limits(timeout=300), machine_resources("docker")[0]), "needs 2 cores: else this compares nothing warm"
     fresh = results("fresh", None, workers=1)
     filled = results("filled", cache_dir)
     assert len(list(cache_dir.rglob("*.json"))) == 3  # three networks judged (the frozen one refused)

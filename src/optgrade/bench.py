@@ -27,7 +27,7 @@ import click
 from .bench_profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
 from .engine import DEFAULT_IMAGE, docker_available
 from .limits import Limits
-from .grade import grade_one, grade_submissions, idle_core
+from .grade import grade_one, grade_submissions, idle_core, machine_resources
 from .project import Project
 from .submissions import discover
 
@@ -35,8 +35,9 @@ from .submissions import discover
 def grade_reference(project: Project, backend: str) -> None:
     submission = discover([project.reference_notebook])[0]
     limits = Limits(timeout=900)  # as `optgrade grade --workers 1` would: a warm checker if a core is free
+    warm = backend == "docker" and idle_core(1, limits, machine_resources(backend)[0])
     result = grade_one(submission, backend=backend, autograder_zip=project.autograder_zip,
-                       limits=limits, image=DEFAULT_IMAGE, warm=idle_core(1, limits, backend))
+                       limits=limits, image=DEFAULT_IMAGE, warm=warm)
     if result.earned != result.possible:
         raise RuntimeError(f"reference scored {result.earned}/{result.possible} ({result.status}) on {backend}")
 

@@ -70,7 +70,7 @@ def grade_reference_profiled(project: Project, cache_dir: Path | None, image: st
     """One hardened grading of the reference; its phase times (raises if it lost a point)."""
     from .container import grade_in_container
     from .engine import image_id
-    from .grade import bundle_for, idle_core, verdict_cache
+    from .grade import bundle_for, idle_core, machine_resources, verdict_cache
     from .limits import Limits
 
     bundle = bundle_for(project.autograder_zip)
@@ -78,8 +78,9 @@ def grade_reference_profiled(project: Project, cache_dir: Path | None, image: st
     profile: dict[str, float] = {}
     start = time.perf_counter()
     limits = Limits(timeout=900)
+    warm = idle_core(1, limits, machine_resources("docker")[0])
     result = grade_in_container(project.reference_notebook, name="reference", bundle=bundle, image=image,
-                                limits=limits, cache=cache, profile=profile, warm=idle_core(1, limits, "docker"))
+                                limits=limits, cache=cache, profile=profile, warm=warm)
     profile["total"] = round(time.perf_counter() - start, 3)
     if result.earned != result.possible:
         raise RuntimeError(f"the reference scored {result.earned}/{result.possible} ({result.status})")

@@ -104,14 +104,9 @@ def machine_resources(backend: str) -> tuple[int, int]:
     return os.cpu_count() or 0, psutil.virtual_memory().total
 
 
-def validated_limits(limits: Limits, backend: str) -> Limits:
-    cpus, memory = machine_resources(backend)
-    return validate(limits, cpus_available=cpus, memory_available=memory)
-
-
-def idle_core(workers: int, limits: Limits, backend: str) -> bool:
+def idle_core(workers: int, limits: Limits, cpus_available: int) -> bool:
     """Whether the workers' student containers leave a core free for warm checkers (see grade_one)."""
-    return backend == "docker" and max(1, workers) * limits.cpus + 1 <= machine_resources(backend)[0]
+    return max(1, workers) * limits.cpus + 1 <= cpus_available
 
 
 def notebook_order(points: dict[str, float], project: Project | None) -> dict[str, float]:
@@ -218,7 +213,8 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
         raise GradingError(f"autograder zip not found: {autograder_zip} (run `optgrade build`)")
     project = _project_of(autograder_zip)
     chosen = choose_backend(backend, image, project.root / "autograder" if project else None)
-    limits = validated_limits(limits, chosen)
+    cpus, memory = machine_resources(chosen)  # asked once: the limits' check and the warm checkers
+    limits = validate(limits, cpus_available=cpus, memory_available=memory)
     bundle = bundle_for(autograder_zip) if chosen == "docker" else None
     image_digest = image_id(image) if bundle is not None else ""  # asked once: the cache key and the version
     cache = verdict_cache(cache_dir, bundle, image_digest) if bundle is not None and cache_dir is not None else None
@@ -237,7 +233,7 @@ def grade_submissions(*, paths: list[Path], out_dir: Path, autograder_zip: Path,
                                options=dict(backend=chosen, autograder_zip=autograder_zip, limits=limits,
                                             image=image, bundle=bundle, cache=cache,
                                             assignment=name_in_zip(autograder_zip),
-                                            warm=idle_core(workers, limits, chosen)))
+                                            warm=chosen == "docker" and idle_core(workers, limits, cpus)))
     run.notes = notes
     return run
 
