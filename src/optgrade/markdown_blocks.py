@@ -1,4 +1,4 @@
-"""Markdown of prompts and answers as blocks a PDF can lay out (answer_pdf.py draws them).
+r"""Markdown of prompts and answers as blocks a PDF can lay out (answer_pdf.py draws them).
 
 Prompts and answers are Jupyter markdown. markdown-it (CommonMark, as Jupyter; raw HTML is shown as
 text) with its dollarmath plugin splits them into paragraphs, headings, lists, code and math, so a `$`
