@@ -16,7 +16,7 @@ import pytest
 from optgrade.gradescope import check_autograder_zip, check_results
 from optgrade.gradescope_run import find_submission, for_students
 from optgrade.gradescope_zip import MODULES, RUNTIME
-from optgrade.hardened import Bundle
+from optgrade.bundle import Bundle
 from optgrade.otter_pickle import write_pickle
 from optgrade.scoring import ProbeRun, combine
 from optgrade.submissions import InvalidSubmission
@@ -44,7 +44,7 @@ def test_zip_carries_the_runtime_as_it_is_in_the_source(project):
                for p in project.assignment_dir.rglob("*") if p.is_file() and p.name != "a5_optimization.ipynb"}
     assert public == shipped
     # the public files hold no hidden test: the student phase gets only these
-    hidden = [name for name in json.loads(json.dumps(Bundle.of(project).constants()["QUESTIONS"])).values()]
+    hidden = [name for name in json.loads(json.dumps(Bundle.of(project).constants["QUESTIONS"])).values()]
     with zipfile.ZipFile(project.autograder_zip) as archive:
         text = "".join(archive.read(n).decode("utf-8", "replace") for n in public if n.endswith(".py"))
     assert not [t for tests in hidden for t in tests if t in text]

@@ -11,7 +11,7 @@ import pytest
 
 from optgrade import container
 from optgrade.engine import container_cpu_seconds
-from optgrade.hardened import Bundle
+from optgrade.bundle import Bundle
 from optgrade.limits import Limits
 from optgrade.results import GRADED, TIMEOUT
 

@@ -151,7 +151,7 @@ def test_no_container_ever_sees_the_cache_folder(project, tmp_path, monkeypatch)
     """The cache lives on the trusted host only: neither container mounts it, every mount is read-only,
     and the checker learns of cached verdicts only as the names of tests to skip."""
     from optgrade import container
-    from optgrade.hardened import Bundle
+    from optgrade.bundle import Bundle
 
     cache_dir = tmp_path / "verdict-cache"
     bundle = Bundle.of(project)

@@ -13,7 +13,7 @@ _EXPORTS = {
     "Assignment": "assignment",
     "BuildError": "errors",
     "BuildResult": "build",
-    "Bundle": "hardened",
+    "Bundle": "bundle",
     "GradingError": "errors",
     "Limits": "limits",
     "OptgradeError": "errors",

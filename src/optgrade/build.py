@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 
 from .errors import BuildError
 from .gradescope_zip import add_hardened_runtime
-from .hardened import write_bundle
+from .hidden_split import write_bundle
 from .project import Project
 from .results import SubmissionResult, zip_test_cases
 
@@ -200,7 +200,7 @@ def _problems(how: str, reference: SubmissionResult, blank: SubmissionResult) ->
 
 def verify(project: Project, *, timeout: float) -> tuple[SubmissionResult, SubmissionResult]:
     """Grade the reference and the blank template with Otter and with the probes and checks."""
-    from .hardened import Bundle
+    from .bundle import Bundle
     from .runner import grade_with_otter, probe_and_check_locally
 
     reference = grade_with_otter(project.reference_notebook, autograder_zip=project.autograder_zip,

@@ -26,16 +26,16 @@ from pathlib import Path
 from typing import Callable
 
 from .engine import DEFAULT_IMAGE, container_cpu_seconds, docker, docker_environment
-from .hardened import Bundle
+from .bundle import Bundle
 from .limits import Limits
 from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
-from .scoring import ProbeRun, check_lines, combine
+from .probe_check import SANDBOX_DIR, SandboxFailed, grade_in_sandbox
+from .scoring import ProbeRun, check_lines
 from .threads import thread_environment
 from .verdicts import VerdictCache
 
 GRADER_UID = 10001   # runs the checks
 STUDENT_UID = 10002  # runs the student's notebook
-SANDBOX_DIR = Path(__file__).resolve().parent / "sandbox"
 PYTHON = "/opt/grader/bin/python"
 MAX_STDOUT = 32 << 20
 STDERR_TAIL = 8 << 10
@@ -192,74 +192,70 @@ class _ProbeData:
         return self._data
 
 
-def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
-                       limits: Limits = Limits(), cache: "VerdictCache | None" = None, warm: bool = False,
-                       profile: dict[str, float] | None = None) -> SubmissionResult:
-    """Grade one prepared notebook in two fresh containers; never raises for a bad submission.
+class DockerSandbox:
+    """The two halves in two fresh containers (see the module docstring), for one submission.
 
-    With a verdict cache, expensive checks whose probe data was already judged are not run again:
-    their cached verdicts (computed by the trusted checker for exactly that data) are used.
     `warm` (when a core is idle): the checker's container starts with the student's and imports what
     the expensive checks need while the notebook runs; it gets the probe data only once the student's
-    container is gone, so nothing changes but when the imports happen.
-    `profile` (for `make bench`) receives where the time went: each container's wall time, and the
-    timings the runner and the checker report (the runner's are the student side's word)."""
-    scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
-    probe_name, check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
-    feed, checker, early = _ProbeData(), {}, None
-    try:
+    container is gone, so nothing changes but when the imports happen."""
+
+    def __init__(self, scratch: Path, notebook: Path, *, bundle: Bundle, image: str, limits: Limits, warm: bool):
+        self.scratch, self.notebook, self.bundle, self.image, self.limits = scratch, notebook, bundle, image, limits
+        self.probe_name, self.check_name = (f"optgrade-{uuid.uuid4().hex[:12]}-{part}" for part in ("probe", "check"))
+        self.feed, self.early, self.warm_done = _ProbeData(), None, {}
+        self.probe: Finished | None = None
+        self.checked: Finished | None = None
+        self.waited = 0.0
         (scratch / "input").mkdir()
         shutil.copy(notebook, scratch / "input" / notebook.name)
         bundle.stage_probes(scratch / "probes")
         bundle.stage_checker(scratch / "checks")
         _readable(scratch)
-
-        def check(*options: str, stdin_data) -> Finished:
-            return run_container(run_command(
-                name=check_name, image=image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
-                uid=GRADER_UID, mounts=[(scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
-                command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *options],
-                stdin=True), check_name, timeout=limits.timeout + 120 + (2 * limits.timeout + 60 if warm else 0),
-                stdin_data=stdin_data)
-
         if warm:
             started = time.monotonic()
-            early = threading.Thread(target=lambda: checker.update(done=check("--warm", stdin_data=feed),
-                                                                    started=started), daemon=True)
-            early.start()
-        def run_notebook() -> Finished:
-            run = run_container(run_command(
-                name=probe_name, image=image, limits=limits, uid=STUDENT_UID,
-                mounts=[(scratch / "input", "/input"), (bundle.assignment_dir.resolve(), "/assignment"),
-                        (scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
-                command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{notebook.name}",
-                         "--probes", "/probes/probes.py", "--assignment", "/assignment",
-                         "--workdir", "/work/submission"]), probe_name, timeout=limits.timeout)
-            _remove(probe_name)  # gone before its output is used: nothing of it can still write
-            return run
+            self.early = threading.Thread(target=lambda: self.warm_done.update(
+                done=self._check("--warm", stdin_data=self.feed), started=started), daemon=True)
+            self.early.start()
 
-        first = run_notebook()
-        # a busy machine, not the student, may have used up its time: once more, afresh
-        probe = run_notebook() if first.timed_out and limits.starved(first.cpu_seconds) else first
+    def _check(self, *options: str, stdin_data) -> Finished:
+        limits, warm = self.limits, self.early is not None
+        return run_container(run_command(
+            name=self.check_name, image=self.image, limits=Limits(limits.timeout, "4g", limits.cpus, 128),
+            uid=GRADER_UID, mounts=[(self.scratch / "checks", "/checks"), (SANDBOX_DIR, "/opt/optgrade")],
+            command=["/opt/optgrade/checker.py", "--checks", "/checks/checks.py", "--data", "/checks", *options],
+            stdin=True), self.check_name, timeout=limits.timeout + 120 + (2 * limits.timeout + 60 if warm else 0),
+            stdin_data=stdin_data)
+
+    def run_student(self) -> ProbeRun:
+        probe = self.probe = run_container(run_command(
+            name=self.probe_name, image=self.image, limits=self.limits, uid=STUDENT_UID,
+            mounts=[(self.scratch / "input", "/input"), (self.bundle.assignment_dir.resolve(), "/assignment"),
+                    (self.scratch / "probes", "/probes"), (SANDBOX_DIR, "/opt/optgrade")],
+            command=["/opt/optgrade/probe_runner.py", "--notebook", f"/input/{self.notebook.name}",
+                     "--probes", "/probes/probes.py", "--assignment", "/assignment",
+                     "--workdir", "/work/submission"]), self.probe_name, timeout=self.limits.timeout)
+        _remove(self.probe_name)  # gone before its output is used: nothing of it can still write
         if probe.interrupted:
-            return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission ran")
+            raise SandboxFailed(NOT_GRADED, "the batch was stopped before this submission ran")
         if not probe.started:
-            return SubmissionResult(name, GRADER_ERROR, message="the Docker engine did not run the student's "
-                                    f"container: {probe.stderr_tail.strip()[-500:]}")
-        run = ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code, timed_out=probe.timed_out,
-                       out_of_memory=probe.out_of_memory, output_overflow=probe.overflow,
-                       stderr_tail=probe.stderr_tail, seconds=probe.seconds,
-                       limits_text={"timeout": f"{limits.timeout:g}", "memory": limits.memory})
-        cached = cache.lookup(probe.stdout) if cache else {}
-        if warm:
-            feed.give(sorted(cached), probe.stdout)
-            early.join()
-            checked, waited = checker["done"], feed.given_at - checker["started"]
+            raise SandboxFailed(GRADER_ERROR, "the Docker engine did not run the student's container: "
+                                f"{probe.stderr_tail.strip()[-500:]}")
+        return ProbeRun(stdout=probe.stdout, exit_code=probe.exit_code, timed_out=probe.timed_out,
+                        out_of_memory=probe.out_of_memory, output_overflow=probe.overflow,
+                        stderr_tail=probe.stderr_tail, seconds=probe.seconds, cpu_seconds=probe.cpu_seconds,
+                        limits_text={"timeout": f"{self.limits.timeout:g}", "memory": self.limits.memory})
+
+    def run_checker(self, run: ProbeRun, skip: list[str]) -> tuple[list[dict], str]:
+        if self.early is not None:
+            self.feed.give(skip, run.stdout)
+            self.early.join()
+            checked = self.warm_done["done"]
+            self.waited = self.feed.given_at - self.warm_done["started"]
         else:
-            checked, waited = check(*(["--skip", ",".join(sorted(cached))] if cached else []),
-                                    stdin_data=probe.stdout), 0.0
+            checked = self._check(*(["--skip", ",".join(skip)] if skip else []), stdin_data=run.stdout)
+        self.checked = checked
         if checked.interrupted:
-            return SubmissionResult(name, NOT_GRADED, message="the batch was stopped before this submission was checked")
+            raise SandboxFailed(NOT_GRADED, "the batch was stopped before this submission was checked")
         problem = ""
         if not checked.started:
             problem = f"the Docker engine did not run the checker's container: {checked.stderr_tail.strip()[-500:]}"
@@ -267,21 +263,36 @@ def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str 
             problem = (f"the trusted checker did not finish (exit {checked.exit_code}"
                        f"{', timed out' if checked.timed_out else ''}"
                        f"{', out of memory' if checked.out_of_memory else ''}): {checked.stderr_tail[-500:]}")
-        verdicts = check_lines(checked.stdout)
-        if profile is not None:
+        return check_lines(checked.stdout), problem
+
+    def close(self) -> None:
+        self.feed.give([], b"")  # a warm checker still waiting reads nothing and ends
+        if self.early is not None:
+            self.early.join(timeout=self.limits.timeout + 180)
+        _remove(self.probe_name)
+        _remove(self.check_name)
+
+
+def grade_in_container(notebook: Path, *, name: str, bundle: Bundle, image: str = DEFAULT_IMAGE,
+                       limits: Limits = Limits(), cache: "VerdictCache | None" = None, warm: bool = False,
+                       profile: dict[str, float] | None = None) -> SubmissionResult:
+    """Grade one prepared notebook in two fresh containers (DockerSandbox; the flow is
+    probe_check.grade_in_sandbox); never raises for a bad submission.
+
+    With a verdict cache, expensive checks whose probe data was already judged are not run again:
+    their cached verdicts (computed by the trusted checker for exactly that data) are used.
+    `profile` (for `make bench`) receives where the time went: each container's wall time, and the
+    timings the runner and the checker report (the runner's are the student side's word)."""
+    scratch = Path(tempfile.mkdtemp(prefix="optgrade-container-"))
+    sandbox = None
+    try:
+        sandbox = DockerSandbox(scratch, notebook, bundle=bundle, image=image, limits=limits, warm=warm)
+        result = grade_in_sandbox(name, sandbox, bundle=bundle, limits=limits, cache=cache)
+        if profile is not None and sandbox.probe is not None and sandbox.checked is not None:
             from .phases import phase_times
-            profile.update(phase_times(probe, checked, waited=waited))
-        if cache and not problem:
-            cache.store(probe.stdout, verdicts)
-        result = combine(name, run, verdicts + list(cached.values()), bundle.hidden_tests(),
-                         checker_problem=problem, grader_lines=bundle.grader_lines(), hints=bundle.hints())
-        if probe is not first:
-            result.message = "; ".join(filter(None, [result.message, limits.rerun_note(first.cpu_seconds)]))
+            profile.update(phase_times(sandbox.probe, sandbox.checked, waited=sandbox.waited))
         return result
     finally:
-        feed.give([], b"")  # a warm checker still waiting reads nothing and ends
-        if early is not None:
-            early.join(timeout=limits.timeout + 180)
-        _remove(probe_name)
-        _remove(check_name)
+        if sandbox is not None:
+            sandbox.close()
         shutil.rmtree(scratch, ignore_errors=True)

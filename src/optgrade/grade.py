@@ -32,7 +32,7 @@ from .container import grade_in_container, remove_live_containers
 from .container import stopping as container_stopping
 from .engine import DEFAULT_IMAGE, engine_problem, engine_resources, image_id
 from .errors import GradingError, UsageProblem
-from .hardened import Bundle
+from .bundle import Bundle
 from .limits import BACKENDS, Limits, validate
 from .project import Project
 from .record import ClassRecord

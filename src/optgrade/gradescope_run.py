@@ -28,7 +28,9 @@ import time
 from pathlib import Path
 
 from .assignment import name_in_config
-from .hardened import Bundle
+from .bundle import Bundle
+from .limits import Limits
+from .probe_check import grade_in_sandbox
 from .results import GRADER_ERROR, SubmissionResult
 from .scoring import ProbeRun, check_lines, combine
 from .submissions import InvalidSubmission, Submission, prepare
@@ -175,6 +177,21 @@ def for_students(result: SubmissionResult, bundle: Bundle) -> dict:
     return results
 
 
+class JailSandbox:
+    """The two halves in this one container: the student's as the unprivileged user, the checker as
+    root in a fresh process. One submission per container, so no timeout here is a busy machine's:
+    the run's CPU is not measured and a timeout stands (probe_check.grade_in_sandbox)."""
+
+    def __init__(self, notebook: Path, bundle: Bundle, data: Path, settings: dict, isolation: dict):
+        self.notebook, self.bundle, self.data, self.settings, self.isolation = notebook, bundle, data, settings, isolation
+
+    def run_student(self) -> ProbeRun:
+        return student_phase(self.notebook, self.bundle, self.settings, self.isolation)
+
+    def run_checker(self, run: ProbeRun, skip: list[str]) -> tuple[list[dict], str]:
+        return check_phase(run, self.bundle, self.data, self.settings)
+
+
 def grade(submission_dir: Path, bundle: Bundle, data: Path, settings: dict, isolation: dict, *,
           assignment: str) -> SubmissionResult:
     with tempfile.TemporaryDirectory(prefix="optgrade-prepare-") as tmp:
@@ -184,10 +201,8 @@ def grade(submission_dir: Path, bundle: Bundle, data: Path, settings: dict, isol
         except (InvalidSubmission, OSError) as error:
             run = ProbeRun(stdout=json.dumps({"event": "invalid", "message": str(error)}).encode(), exit_code=64)
             return combine("submission", run, [], bundle.hidden_tests(), hints=bundle.hints())
-        run = student_phase(notebook, bundle, settings, isolation)
-    verdicts, problem = check_phase(run, bundle, data, settings)
-    return combine("submission", run, verdicts, bundle.hidden_tests(), checker_problem=problem,
-                   grader_lines=bundle.grader_lines(), hints=bundle.hints())
+        return grade_in_sandbox("submission", JailSandbox(notebook, bundle, data, settings, isolation),
+                                bundle=bundle, limits=Limits(timeout=settings["timeout"]))
 
 
 def write_results(result: SubmissionResult, results: dict, folder: Path) -> None:

@@ -26,8 +26,8 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 RUNTIME = "files/.optgrade"
 PACKAGE = Path(__file__).resolve().parent
 # the modules the supervisor imports, and what they import
-MODULES = ("errors.py", "assignment.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "hardened.py",
-           "threads.py", "uidjail.py", "otter_pickle.py", "gradescope_run.py",
+MODULES = ("errors.py", "assignment.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "bundle.py",
+           "limits.py", "probe_check.py", "threads.py", "uidjail.py", "otter_pickle.py", "gradescope_run.py",
            "sandbox/__init__.py", "sandbox/probe_runner.py", "sandbox/checker.py")
 PACKAGE_INIT = '"""optgrade\'s trusted grading runtime, as the autograder zip carries it (see gradescope_zip.py)."""\n'
 RUN_PY = '''\

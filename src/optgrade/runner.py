@@ -24,6 +24,7 @@ import psutil
 from .assignment import name_in_zip
 from .limits import Limits
 from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
+from .scoring import ProbeRun
 from .threads import thread_environment
 
 
@@ -158,46 +159,66 @@ def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float =
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, name: str | None = None,
-                            cpus: float = 1) -> SubmissionResult:
+class LocalSandbox:
     """The hardened grader's two halves as plain subprocesses of this machine, with NO isolation.
 
     For checking the assignment itself (`optgrade build`, the tests): it proves that probes and
-    checks together grade like Otter does. Never use it for students' code: see container.py.
-    """
-    from .container import SANDBOX_DIR
-    from .scoring import ProbeRun, check_lines, combine
+    checks together grade like Otter does. Never use it for students' code: see container.py."""
 
-    name = name or notebook.name
-    scratch = Path(tempfile.mkdtemp(prefix="optgrade-local-"))
-    try:
+    def __init__(self, scratch: Path, notebook: Path, *, bundle, limits: Limits):
+        self.scratch, self.notebook, self.bundle, self.limits = scratch, notebook, bundle, limits
         bundle.stage_probes(scratch / "probes")
         bundle.stage_checker(scratch / "checks")
-        env = grading_environment(scratch, cpus)
-        command = [sys.executable, str(SANDBOX_DIR / "probe_runner.py"), "--notebook", str(notebook.resolve()),
+        self.env = grading_environment(scratch, limits.cpus)
+
+    def run_student(self) -> ProbeRun:
+        from .probe_check import SANDBOX_DIR
+
+        scratch = self.scratch
+        shutil.rmtree(scratch / "work", ignore_errors=True)
+        command = [sys.executable, str(SANDBOX_DIR / "probe_runner.py"), "--notebook", str(self.notebook.resolve()),
                    "--probes", str(scratch / "probes" / "probes.py"),
-                   "--assignment", str(bundle.assignment_dir.resolve()), "--workdir", str(scratch / "work")]
-        started = time.monotonic()
+                   "--assignment", str(self.bundle.assignment_dir.resolve()), "--workdir", str(scratch / "work")]
+        started, spent = time.monotonic(), None
         with open(scratch / "probe.out", "wb") as out, open(scratch / "probe.err", "wb") as err:
             process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                       cwd=scratch, env=env, start_new_session=True)
+                                       cwd=scratch, env=self.env, start_new_session=True)
             try:
-                process.wait(timeout=timeout)
+                process.wait(timeout=self.limits.timeout)
                 timed_out = False
             except subprocess.TimeoutExpired:
-                timed_out = True
+                timed_out, spent = True, _tree_cpu_seconds(process)
             finally:
                 _kill_tree(process)
-        records = (scratch / "probe.out").read_bytes()
-        run = ProbeRun(stdout=records, exit_code=process.returncode, timed_out=timed_out,
-                       seconds=time.monotonic() - started, limits_text={"timeout": f"{timeout:g}"},
-                       stderr_tail=(scratch / "probe.err").read_text(errors="replace")[-8000:])
-        checked = subprocess.run([sys.executable, str(SANDBOX_DIR / "checker.py"), "--checks",
-                                  str(scratch / "checks" / "checks.py"), "--data", str(scratch / "checks")],
-                                 input=records, capture_output=True, env=env, timeout=timeout + 120)
+        return ProbeRun(stdout=(scratch / "probe.out").read_bytes(), exit_code=process.returncode,
+                        timed_out=timed_out, seconds=time.monotonic() - started, cpu_seconds=spent,
+                        limits_text={"timeout": f"{self.limits.timeout:g}"},
+                        stderr_tail=(scratch / "probe.err").read_text(errors="replace")[-8000:])
+
+    def run_checker(self, run: ProbeRun, skip: list[str]) -> tuple[list[dict], str]:
+        from .probe_check import SANDBOX_DIR
+        from .scoring import check_lines
+
+        checks = self.scratch / "checks"
+        command = [sys.executable, str(SANDBOX_DIR / "checker.py"), "--checks", str(checks / "checks.py"),
+                   "--data", str(checks), *(["--skip", ",".join(skip)] if skip else [])]
+        checked = subprocess.run(command, input=run.stdout, capture_output=True, env=self.env,
+                                 timeout=self.limits.timeout + 120)
         problem = "" if checked.returncode == 0 else (
             f"the checker exited with {checked.returncode}: {checked.stderr.decode(errors='replace')[-1000:]}")
-        return combine(name, run, check_lines(checked.stdout), bundle.hidden_tests(), checker_problem=problem,
-                       grader_lines=bundle.grader_lines(), hints=bundle.hints())
+        return check_lines(checked.stdout), problem
+
+
+def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, name: str | None = None,
+                            cpus: float = 1) -> SubmissionResult:
+    """Grade `notebook` by the hardened grader's own path (probe_check.grade_in_sandbox) through a
+    LocalSandbox: NO isolation, for checking the assignment itself."""
+    from .probe_check import grade_in_sandbox
+
+    limits = Limits(timeout=timeout, cpus=cpus)
+    scratch = Path(tempfile.mkdtemp(prefix="optgrade-local-"))
+    try:
+        return grade_in_sandbox(name or notebook.name, LocalSandbox(scratch, notebook, bundle=bundle, limits=limits),
+                                bundle=bundle, limits=limits)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -26,6 +26,7 @@ class ProbeRun:
     stderr_tail: str = ""
     seconds: float = 0.0
     limits_text: dict = field(default_factory=dict)
+    cpu_seconds: float | None = None  # at a timeout: the CPU the run had used (None: not measured)
 
     def events(self) -> list[dict]:
         events = []

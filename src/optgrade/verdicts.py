@@ -43,7 +43,7 @@ class VerdictCache:
     def for_bundle(cls, folder: Path, bundle, *, runtime: str) -> "VerdictCache":
         """`runtime` names what runs the checks (image id, thread settings): part of every key."""
         salt = digest(bundle.checks.read_bytes(), bundle.autograder_zip.read_bytes(), runtime)
-        return cls(folder, salt=salt, expensive=expensive_tests(bundle.constants()))
+        return cls(folder, salt=salt, expensive=expensive_tests(bundle.constants))
 
     def key(self, name: str, value) -> str:
         return digest(self.salt, name, json.dumps(value, sort_keys=True, allow_nan=True))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -172,72 +171,3 @@ def write_bundle(autograder_zip: Path, target: Path, assignment) -> list[HiddenT
         compile(source, name, "exec")
         (target / name).write_text(source, encoding="utf-8")
     return tests
-
-
-@dataclass(frozen=True)
-class Bundle:
-    """What the hardened grader needs: public files, probes (untrusted side), checks and data (trusted)."""
-    assignment_dir: Path
-    probes: Path
-    checks: Path
-    autograder_zip: Path
-
-    @classmethod
-    def of(cls, project) -> "Bundle":
-        return cls(project.assignment_dir, project.hardened_dir / "probes.py",
-                   project.hardened_dir / "checks.py", project.autograder_zip)
-
-    def missing(self) -> list[Path]:
-        return [p for p in (self.assignment_dir, self.probes, self.checks, self.autograder_zip) if not p.exists()]
-
-    def constants(self) -> dict:
-        """QUESTIONS, POINTS, HINTS and SECONDS of checks.py, read without running it."""
-        values = {}
-        for node in ast.parse(self.checks.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = getattr(node.targets[0], "id", "")
-                if target in ("QUESTIONS", "POINTS", "HINTS", "SECONDS"):
-                    values[target] = ast.literal_eval(node.value)
-        return values
-
-    def hidden_tests(self) -> dict[str, list[tuple[str, float]]]:
-        """Question -> [(hidden test, points)], read from checks.py without running it."""
-        values = self.constants()
-        return {q: [(t, float(values["POINTS"][t])) for t in tests] for q, tests in values["QUESTIONS"].items()}
-
-    def hints(self) -> dict[str, str]:
-        """Hidden test -> the hint a student sees when it fails."""
-        return dict(self.constants().get("HINTS", {}))
-
-    def grader_lines(self) -> frozenset[str]:
-        """Distinctive lines of probes.py and checks.py (for keeping them out of student feedback)."""
-        lines = set()
-        for path in (self.probes, self.checks):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                line = line.strip()
-                if len(line) >= 16 and not line.startswith(("def ", "import ", "from ", "return probe", "#")):
-                    lines.add(line)
-        return frozenset(lines)
-
-    def stage_checker(self, target: Path) -> None:
-        """checks.py and the grading data (the zip's files/)."""
-        import shutil
-
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(self.checks, target / "checks.py")
-        with zipfile.ZipFile(self.autograder_zip) as archive:
-            for member in archive.namelist():
-                parts = Path(member).parts
-                # files/.optgrade/ is the zip's own runtime (gradescope_zip.py), not grading data
-                if (len(parts) > 1 and parts[0] == "files" and parts[1] != ".optgrade" and ".." not in parts
-                        and not member.endswith("/")):
-                    destination = target.joinpath(*parts[1:])
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    destination.write_bytes(archive.read(member))
-
-    def stage_probes(self, target: Path) -> None:
-        """Only probes.py: the checks must never be where the student's code runs."""
-        import shutil
-
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(self.probes, target / "probes.py")
