@@ -12,6 +12,16 @@ from optgrade import Project, grade_with_otter
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _full_marks() -> float:
+    from optgrade.results import autograder_points
+
+    return sum(autograder_points(Project(ROOT).autograder_zip).values())
+
+
+# Every autograded point of the committed assignment: what the reference and honest copies earn.
+FULL_MARKS = _full_marks()
+
+
 def docker_or_skip() -> bool:
     """True when a Docker engine with the grader image answers; otherwise skip the test, or fail it
     when OPTGRADE_REQUIRE_DOCKER=1 (CI, which must grade in containers)."""

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.container import Limits
+from optgrade.limits import Limits
 from optgrade.grade import grade_submissions
 
 pytestmark = pytest.mark.slow

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FULL_MARKS
 from optgrade.engine import docker_available
 from optgrade.limits import Limits
 from optgrade.grade import grade_submissions
@@ -74,7 +75,7 @@ def test_every_sample_has_a_results_file_and_feedback(graded_class):
         results = json.loads((out / "results" / f"{graded.submission.name}.json").read_text())
         assert sum(t.get("score") or 0 for t in results["tests"]) == pytest.approx(graded.result.earned)
         feedback = (out / "feedback" / f"{graded.submission.name}.txt").read_text()
-        assert f"Autograded score: {graded.result.earned:g} / 27" in feedback
+        assert f"Autograded score: {graded.result.earned:g} / {FULL_MARKS:g}" in feedback
     assert (out / "report.png").stat().st_size > 10_000
 
 

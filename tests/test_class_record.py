@@ -8,7 +8,6 @@ is graded anyway.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from conftest import docker_or_skip
 from optgrade.outputs import NO_FAULT_OF_YOURS
 from optgrade.record import ClassRecord
 from optgrade.results import GRADED, GRADER_ERROR, NOT_GRADED, QuestionScore, SubmissionResult
-from optgrade.submissions import Submission, discover, identify, notebook_identity
+from optgrade.submissions import discover, identify, notebook_identity
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +64,7 @@ def test_name_and_mat_no_lines_fill_the_student_columns(tmp_path):
 
 def test_a_canvas_name_or_folder_wins_over_the_notebook_lines(tmp_path):
     canvas = tiny_notebook(tmp_path / "flat" / "hopperg_48213_9120377_a5.ipynb", "Grace Hopper", "77")
-    folder = tiny_notebook(tmp_path / "byfolder" / "alan" / "a5.ipynb", "Alan Turing", "99")
+    tiny_notebook(tmp_path / "byfolder" / "alan" / "a5.ipynb", "Alan Turing", "99")
     by_canvas = identify(discover([canvas])[0])
     assert (by_canvas.student, by_canvas.student_id) == ("hopperg", "48213")
     by_folder = identify(discover([tmp_path / "byfolder"])[0])

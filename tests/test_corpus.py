@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.container import Limits
+from optgrade.limits import Limits
 from optgrade.grade import grade_submissions
 
 pytestmark = pytest.mark.slow

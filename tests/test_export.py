@@ -401,7 +401,7 @@ def test_bad_manual_scores_stop_the_export(grades, roster, project, tmp_path):
 @pytest.mark.slow
 def test_grade_two_notebooks_then_export(project, tmp_path):
     """Really grade two sample notebooks (local backend), then export them everywhere."""
-    from optgrade.container import Limits
+    from optgrade.limits import Limits
     from optgrade.grade import grade_submissions
 
     files = [EXAMPLES / "submissions" / name for name in (

@@ -28,7 +28,7 @@ from pathlib import Path
 import dill
 import pytest
 
-from conftest import docker_or_skip
+from conftest import FULL_MARKS, docker_or_skip
 from optgrade.engine import docker_environment
 from optgrade.gradescope import check_results
 
@@ -130,7 +130,7 @@ def runs(project, test_zip, tmp_path_factory) -> dict[str, dict]:
 
 
 def test_reference_gets_27_and_the_blank_template_0(runs):
-    for name, points in ((HONEST[0], 27), ("blank.ipynb", 0), (HONEST[1], 27)):
+    for name, points in ((HONEST[0], FULL_MARKS), ("blank.ipynb", 0), (HONEST[1], FULL_MARKS)):
         results = runs[name]["results"]
         assert (results["extra_data"]["status"], results["score"]) == ("graded", points), results["output"]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import dill
 import pytest
 
+from conftest import FULL_MARKS
 from optgrade.gradescope import check_autograder_zip, check_results
 from optgrade.gradescope_run import find_submission, for_students
 from optgrade.gradescope_zip import MODULES, RUNTIME
@@ -107,7 +107,7 @@ def test_results_pickle_is_otters_grading_results_with_the_same_scores(project, 
     write_pickle(result, tmp_path / "results.pkl")
     loaded = load_like_otter_grade(tmp_path / "results.pkl")
     assert isinstance(loaded, GradingResults) and not loaded.has_catastrophic_failure()
-    assert loaded.total == pytest.approx(result.earned) and loaded.possible == pytest.approx(27)
+    assert loaded.total == pytest.approx(result.earned) and loaded.possible == pytest.approx(FULL_MARKS)
     assert {q: loaded.get_score(q) for q in result.scores} == pytest.approx(
         {q: s.earned for q, s in result.scores.items()})
     loaded.file = "x.ipynb"

@@ -8,7 +8,7 @@ import nbformat
 import psutil
 import pytest
 
-from conftest import replace_in_code
+from conftest import FULL_MARKS, replace_in_code
 from optgrade.results import GRADED, TIMEOUT
 
 pytestmark = pytest.mark.slow
@@ -26,13 +26,13 @@ def test_reference_gets_every_autograded_point(reference_notebook, grade):
     assert result.status == GRADED, result.message
     assert {q: s.possible for q, s in result.scores.items()} == ALL_QUESTIONS
     assert earned(result) == ALL_QUESTIONS
-    assert result.earned == result.possible == 27
+    assert result.earned == result.possible == FULL_MARKS
 
 
 def test_blank_template_gets_nothing(project, grade):
     result = grade(nbformat.read(project.student_notebook, as_version=4), "blank")
     assert result.status == GRADED, result.message
-    assert result.possible == 27 and result.earned == 0
+    assert result.possible == FULL_MARKS and result.earned == 0
 
 
 def test_gradient_sign_error_loses_exactly_the_gradient_descent_points(reference_notebook, grade):

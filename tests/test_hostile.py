@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import docker_or_skip
+from conftest import FULL_MARKS, docker_or_skip
 from optgrade.engine import docker_environment
 from optgrade.limits import Limits
 from optgrade.grade import grade_submissions, idle_core, machine_resources
@@ -94,7 +94,7 @@ def test_attack_earns_only_what_it_deserves(hostile_batch, row):
 def test_honest_submissions_in_the_same_batch_keep_full_marks(hostile_batch):
     results, _, _, _ = hostile_batch
     for name in HONEST:
-        assert (results[name].status, results[name].earned) == ("graded", 27), results[name].message
+        assert (results[name].status, results[name].earned) == ("graded", FULL_MARKS), results[name].message
 
 
 def test_no_hidden_test_text_reaches_what_students_see(hostile_batch, project):
@@ -147,7 +147,7 @@ def test_attacks_earn_the_same_when_the_checker_starts_warm(project, tmp_path, v
     shutil.copy(ROOT / "examples" / "submissions" / "passes-all.ipynb", folder / HONEST[1])
     run = grade_submissions(paths=[folder], out_dir=tmp_path / "out", autograder_zip=project.autograder_zip,
                             backend="docker", workers=1, limits=limits, progress=False, cache_dir=verdict_cache)
-    expected = {row["file"]: float(row["expected_total"]) for row in expected_rows()} | {HONEST[1]: 27.0}
+    expected = {row["file"]: float(row["expected_total"]) for row in expected_rows()} | {HONEST[1]: FULL_MARKS}
     assert {g.submission.path.name: g.result.earned for g in run.graded} == {
         name: expected[name] for name in (*WARM_SAMPLES, HONEST[1])}
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "name=optgrade-"], capture_output=True,

@@ -8,6 +8,7 @@ import zipfile
 import nbformat
 import pytest
 
+from conftest import FULL_MARKS
 from optgrade.grade import grade_submissions
 from optgrade.submissions import InvalidSubmission, discover, parse_canvas_name, prepare
 
@@ -115,6 +116,6 @@ def test_outputs_are_written_even_when_every_submission_fails(project, tmp_path)
     assert sorted(p.name for p in (out / "results").iterdir()) == ["empty.json", "not-a-zip.json", "truncated.json"]
     results = json.loads((out / "results" / "empty.json").read_text())
     assert results["score"] == 0 and "contains no notebook" in results["output"]
-    assert sum(t["max_score"] for t in results["tests"]) == 27
+    assert sum(t["max_score"] for t in results["tests"]) == FULL_MARKS
     assert (out / "report.png").stat().st_size > 10_000
     assert "contains no notebook" in (out / "feedback" / "empty.txt").read_text()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import docker_or_skip
-from optgrade.container import Limits
+from conftest import FULL_MARKS, docker_or_skip
+from optgrade.limits import Limits
 from optgrade.grade import grade_submissions, idle_core, machine_resources
 from optgrade.verdicts import VerdictCache
 
@@ -144,7 +144,7 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
     reused = results("reused", cache_dir)
     assert fresh == filled == reused  # warm or not, cached or not
     assert {name: data["score"] for name, data in reused.items()} == {
-        "passes-all.json": 27.0, "fair-own-cnn-leaky-gmp.json": 26.0, "always-zero-model.json": 20.5}
+        "passes-all.json": FULL_MARKS, "fair-own-cnn-leaky-gmp.json": 26.0, "always-zero-model.json": 20.5}
 
 
 def test_no_container_ever_sees_the_cache_folder(project, tmp_path, monkeypatch):
