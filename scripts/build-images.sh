@@ -124,7 +124,7 @@ else
     docker image rm "$BUILD_STAGE_TAG" >/dev/null 2>&1 || true
 fi
 # The label says what the image was built from; `optgrade grade` refuses an image whose label does not
-# match the checkout's Dockerfile and lock (src/optgrade/engine.py, environment_digest).
+# match the checkout's Dockerfile and lock (src/optgrade/grade/engine.py, environment_digest).
 environment="$(cat "$ctx/Dockerfile" "$ctx/requirements.lock" | sha256sum | cut -d' ' -f1)"
 docker build --force-rm --network host --build-arg "BASE=$BASE" --label "org.optgrade.environment=$environment" \
     -t "$GRADER_TAG" "$ctx" >&2

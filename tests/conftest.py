@@ -25,7 +25,7 @@ FULL_MARKS = _full_marks()
 def docker_or_skip() -> bool:
     """True when a Docker engine with the grader image answers; otherwise skip the test, or fail it
     when OPTGRADE_REQUIRE_DOCKER=1 (CI, which must grade in containers)."""
-    from optgrade.engine import docker_available
+    from optgrade.grade.engine import docker_available
 
     if docker_available():
         return True

@@ -11,7 +11,7 @@ import pytest
 
 from optgrade.assignment import Assignment, AssignmentError, name_in_zip
 from optgrade.errors import BuildError
-from optgrade.hidden_split import hidden_tests
+from optgrade.build.hidden_split import hidden_tests
 from optgrade.project import Project
 
 MASTER = """# %% [raw]

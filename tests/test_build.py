@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from optgrade.build import build_assignment, master_from_source
+from optgrade.build.steps import build_assignment, master_from_source
 
 SOLUTION_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|#\s*SOLUTION\b|BEGIN TESTS|BEGIN TEST CONFIG")
 
@@ -116,7 +116,7 @@ def test_student_checks_are_fast_and_pass_on_the_reference(project, tmp_path):
 
 
 def test_the_build_timeout_reaches_the_masters_execution(project, monkeypatch):
-    from optgrade import build
+    from optgrade.build import steps as build
 
     class Reached(Exception):
         pass

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import docker_or_skip
 from optgrade.limits import Limits
-from optgrade.grade import grade_submissions
+from optgrade.grade.batch import grade_submissions
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FULL_MARKS
-from optgrade.engine import docker_available
+from optgrade.grade.engine import docker_available
 from optgrade.limits import Limits
-from optgrade.grade import grade_submissions
+from optgrade.grade.batch import grade_submissions
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,7 @@ def test_a_notebooks_name_and_mat_no_fill_the_row_when_its_file_name_has_none(gr
 
 def test_the_statistics_count_the_rows_they_say(graded_class):
     """question_stats.csv, report.png and the summary on stdout count the rows with an outcome."""
-    from optgrade.report import class_summary
+    from optgrade.grade.report import class_summary
 
     run, out = graded_class
     rows = [r for f, r in read_csv(out / "final_grades.csv").items() if f != "points-per-question"]

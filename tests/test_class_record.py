@@ -20,8 +20,8 @@ import nbformat
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.outputs import NO_FAULT_OF_YOURS
-from optgrade.record import ClassRecord
+from optgrade.grade.outputs import NO_FAULT_OF_YOURS
+from optgrade.grade.record import ClassRecord
 from optgrade.results import GRADED, GRADER_ERROR, NOT_GRADED, QuestionScore, SubmissionResult
 from optgrade.submissions import discover, identify, notebook_identity
 
@@ -187,7 +187,7 @@ def test_the_local_backend_warns_on_stderr_that_nothing_is_isolated(tmp_path):
 
 def test_an_image_built_from_another_environment_is_refused(tmp_path):
     docker_or_skip()
-    from optgrade.engine import DEFAULT_IMAGE, engine_problem
+    from optgrade.grade.engine import DEFAULT_IMAGE, engine_problem
 
     assert engine_problem(DEFAULT_IMAGE, ROOT / "autograder") == ""
     other = tmp_path / "autograder"
@@ -263,7 +263,7 @@ def test_an_engine_refusal_mid_batch_is_a_grader_error_not_the_students(tmp_path
 @pytest.mark.slow
 def test_sigterm_keeps_finished_rows_marks_the_rest_not_graded_and_a_rerun_resumes(tmp_path):
     docker_or_skip()
-    from optgrade.engine import docker_environment
+    from optgrade.grade.engine import docker_environment
 
     folder = tmp_path / "class"
     for name in ("a", "b", "c", "d"):

@@ -45,7 +45,7 @@ def test_help_imports_nothing_heavy():
     assert result.returncode == 0, result.stderr
     heavy, ours = result.stdout.strip().splitlines()[-2:]
     assert heavy == "[]"
-    assert ours == str(["optgrade", "optgrade.cli", "optgrade.cli_common", "optgrade.cli_lms", "optgrade.errors",
+    assert ours == str(["optgrade", "optgrade.cli", "optgrade.cli.common", "optgrade.cli.lms", "optgrade.errors",
                         "optgrade.limits", "optgrade.safetext"])
 
 

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 from conftest import docker_or_skip
-from optgrade.container import STUDENT_UID, Limits, grade_in_container
-from optgrade.engine import docker_environment
+from optgrade.grade.container import STUDENT_UID, Limits, grade_in_container
+from optgrade.grade.engine import docker_environment
 from optgrade.bundle import Bundle
 from optgrade.project import Project
 from optgrade.results import CRASHED, GRADED, TIMEOUT

@@ -1,6 +1,6 @@
 """Scores to the LMS: Canvas and Moodle CSVs and the Gradescope check, from a graded class.
 
-Most tests build a realistic OUTDIR (final_grades.csv and results/*.json) with optgrade.outputs
+Most tests build a realistic OUTDIR (final_grades.csv and results/*.json) with optgrade.grade.outputs
 from hand-made results, so the round trip takes milliseconds; one slow test grades two real
 notebooks first. Whole output files are compared with tests/golden/ (regenerate with
 UPDATE_GOLDEN=1 after checking the difference is intended).
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from optgrade import outputs
-from optgrade.export import CANVAS_POINTS_POSSIBLE, ExportError, export_canvas
-from optgrade.moodle import export_moodle
-from optgrade.gradescope import check_autograder_zip, check_results, validate
-from optgrade.manual import ManualScoresError, manual_questions, write_template
+from optgrade.grade import outputs
+from optgrade.export.canvas import CANVAS_POINTS_POSSIBLE, export_canvas
+from optgrade.export.shared import ExportError
+from optgrade.export.moodle import export_moodle
+from optgrade.export.gradescope import check_autograder_zip, check_results, validate
+from optgrade.manual.scores import ManualScoresError, manual_questions, write_template
 from optgrade.results import GRADED, INVALID, TIMEOUT, QuestionScore, SubmissionResult, autograder_points
 from optgrade.submissions import Submission, safe_stem, parse_canvas_name
 
@@ -402,7 +403,7 @@ def test_bad_manual_scores_stop_the_export(grades, roster, project, tmp_path):
 def test_grade_two_notebooks_then_export(project, tmp_path):
     """Really grade two sample notebooks (local backend), then export them everywhere."""
     from optgrade.limits import Limits
-    from optgrade.grade import grade_submissions
+    from optgrade.grade.batch import grade_submissions
 
     files = [EXAMPLES / "submissions" / name for name in (
         "doejane_48213_9120377_a5_optimization.ipynb", "smithjohn_LATE_48217_9120391_a5_optimization.ipynb")]

@@ -29,8 +29,8 @@ import dill
 import pytest
 
 from conftest import FULL_MARKS, docker_or_skip
-from optgrade.engine import docker_environment
-from optgrade.gradescope import check_results
+from optgrade.grade.engine import docker_environment
+from optgrade.export.gradescope import check_results
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

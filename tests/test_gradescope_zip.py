@@ -13,9 +13,9 @@ import dill
 import pytest
 
 from conftest import FULL_MARKS
-from optgrade.gradescope import check_autograder_zip, check_results
+from optgrade.export.gradescope import check_autograder_zip, check_results
 from optgrade.gradescope_run import find_submission, for_students
-from optgrade.gradescope_zip import MODULES, RUNTIME
+from optgrade.build.gradescope_zip import MODULES, RUNTIME
 from optgrade.bundle import Bundle
 from optgrade.otter_pickle import write_pickle
 from optgrade.scoring import ProbeRun, combine
@@ -38,7 +38,7 @@ def test_zip_carries_the_runtime_as_it_is_in_the_source(project):
         assert archive.read(f"{RUNTIME}/checks.py") == (project.hardened_dir / "checks.py").read_bytes()
         assert archive.read(f"{RUNTIME}/probes.py") == (project.hardened_dir / "probes.py").read_bytes()
         assert archive.read("requirements.lock") == (ROOT / "autograder" / "requirements.lock").read_bytes()
-        assert archive.read("setup.sh") == (SRC / "gradescope_files" / "setup.sh").read_bytes()
+        assert archive.read("setup.sh") == (SRC / "build" / "gradescope_files" / "setup.sh").read_bytes()
         public = {n for n in archive.namelist() if n.startswith(f"{RUNTIME}/assignment/")}
     shipped = {f"{RUNTIME}/assignment/{p.relative_to(project.assignment_dir).as_posix()}"
                for p in project.assignment_dir.rglob("*") if p.is_file() and p.name != "a5_optimization.ipynb"}

@@ -12,7 +12,7 @@ import pytest
 from optgrade.assignment import Assignment
 from optgrade.errors import BuildError
 from optgrade.bundle import Bundle
-from optgrade.hidden_split import hidden_tests, write_bundle
+from optgrade.build.hidden_split import hidden_tests, write_bundle
 from optgrade.results import CRASHED, GRADED, INVALID, TIMEOUT
 from optgrade.sandbox import checker
 from optgrade.scoring import ProbeRun, combine

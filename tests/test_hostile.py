@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FULL_MARKS, docker_or_skip
-from optgrade.engine import docker_environment
+from optgrade.grade.engine import docker_environment
 from optgrade.limits import Limits
-from optgrade.grade import grade_submissions, idle_core, machine_resources
+from optgrade.grade.batch import grade_submissions, idle_core, machine_resources
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

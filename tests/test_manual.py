@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from optgrade import outputs
-from optgrade.manual import (PLACEHOLDER, ManualScoresError, WrittenAnswer, manual_questions, read_manual_scores,
+from optgrade.grade import outputs
+from optgrade.manual.scores import (PLACEHOLDER, ManualScoresError, WrittenAnswer, manual_questions, read_manual_scores,
                              write_answer_pdf, write_answer_pdfs, write_template, written_answers)
 from optgrade.results import GRADED, INVALID, QuestionScore, SubmissionResult
 from optgrade.submissions import Submission, safe_stem, parse_canvas_name
@@ -351,7 +351,7 @@ def test_display_math_never_runs_latex(questions, tmp_path, monkeypatch):
     (r"\text{if } x > 0", "if x > 0"),
 ])
 def test_latex_becomes_unicode(latex, text):
-    from optgrade.latex_text import latex_to_unicode
+    from optgrade.manual.latex_text import latex_to_unicode
 
     assert latex_to_unicode(latex) == text
 

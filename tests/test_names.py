@@ -19,13 +19,13 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from optgrade import outputs
-from optgrade.export import export_canvas
-from optgrade.moodle import export_moodle
-from optgrade.gradescope import validate
-from optgrade.grade import Graded, GradingRun
-from optgrade.manual import manual_questions, write_answer_pdf, write_answer_pdfs, write_template
-from optgrade.report import class_summary
+from optgrade.grade import outputs
+from optgrade.export.canvas import export_canvas
+from optgrade.export.moodle import export_moodle
+from optgrade.export.gradescope import validate
+from optgrade.grade.batch import Graded, GradingRun
+from optgrade.manual.scores import manual_questions, write_answer_pdf, write_answer_pdfs, write_template
+from optgrade.grade.report import class_summary
 from optgrade.results import GRADED, INVALID, QuestionScore, SubmissionResult, autograder_points
 from optgrade.safetext import clean_line, clean_text, is_number, match_key, neutralise, restore
 from optgrade.submissions import Submission, clean_key, discover, unique_keys

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from optgrade.container import Finished
-from optgrade.phases import phase_times
+from optgrade.grade.container import Finished
+from optgrade.grade.phases import phase_times
 from optgrade.sandbox.checker import check_all, read_records
 from optgrade.scoring import check_lines
 

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from optgrade.build import check_public_tests
+from optgrade.build.steps import check_public_tests
 from optgrade.errors import BuildError
 from optgrade.results import zip_test_cases
 

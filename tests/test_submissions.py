@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from conftest import FULL_MARKS
-from optgrade.grade import grade_submissions
+from optgrade.grade.batch import grade_submissions
 from optgrade.submissions import InvalidSubmission, discover, parse_canvas_name, prepare
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from optgrade import container
-from optgrade.engine import container_cpu_seconds
+from optgrade.grade import container
+from optgrade.grade.engine import container_cpu_seconds
 from optgrade.bundle import Bundle
 from optgrade.limits import Limits
 from optgrade.results import GRADED, TIMEOUT
@@ -97,7 +97,7 @@ def test_the_engine_counts_the_cpu_a_timed_out_container_used(code, busy):
 # The local backend (`otter run` unisolated) counts the CPU of otter's whole process tree instead.
 
 def test_the_local_backend_runs_a_starved_timeout_once_more(project, monkeypatch, tmp_path):
-    from optgrade import runner
+    from optgrade.grade import runner
 
     calls = []
 
@@ -113,7 +113,7 @@ def test_the_local_backend_runs_a_starved_timeout_once_more(project, monkeypatch
 
 
 def test_the_local_backend_does_not_rerun_a_timeout_that_computed(project, monkeypatch):
-    from optgrade import runner
+    from optgrade.grade import runner
 
     calls = []
     monkeypatch.setattr(runner, "_run_otter", lambda command, scratch, limits: calls.append(1) or (None, True, 90.0))
@@ -127,7 +127,7 @@ def test_the_local_backend_does_not_rerun_a_timeout_that_computed(project, monke
 def test_the_local_backend_counts_the_cpu_of_the_whole_process_tree(tmp_path, code, busy):
     import sys
 
-    from optgrade import runner
+    from optgrade.grade import runner
 
     # the work happens in a grandchild, as a student's kernel does under otter run
     command = [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {code!r}])"]

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import FULL_MARKS, docker_or_skip
 from optgrade.limits import Limits
-from optgrade.grade import grade_submissions, idle_core, machine_resources
-from optgrade.verdicts import VerdictCache
+from optgrade.grade.batch import grade_submissions, idle_core, machine_resources
+from optgrade.grade.verdicts import VerdictCache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_cached_grades_equal_fresh_ones_bit_for_bit(project, tmp_path):
 def test_no_container_ever_sees_the_cache_folder(project, tmp_path, monkeypatch):
     """The cache lives on the trusted host only: neither container mounts it, every mount is read-only,
     and the checker learns of cached verdicts only as the names of tests to skip."""
-    from optgrade import container
+    from optgrade.grade import container
     from optgrade.bundle import Bundle
 
     cache_dir = tmp_path / "verdict-cache"

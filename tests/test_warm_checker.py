@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from optgrade import container
+from optgrade.grade import container
 from optgrade.bundle import Bundle
-from optgrade.hidden_split import warm_imports
+from optgrade.build.hidden_split import warm_imports
 from optgrade.sandbox.checker import __file__ as CHECKER
-from optgrade.verdicts import VerdictCache
+from optgrade.grade.verdicts import VerdictCache
 
 CHECKS = '''
 QUESTIONS = {"q1": ["t_cheap", "t_train"]}
@@ -83,7 +83,7 @@ def test_a_warm_checker_given_nothing_ends_without_passing_anything(tmp_path):
 
 
 def test_the_build_lists_what_only_the_long_checks_import(project):
-    from optgrade.hidden_split import hidden_tests
+    from optgrade.build.hidden_split import hidden_tests
 
     tests = hidden_tests(project.autograder_zip, project.assignment.check_seconds)
     assert "keras" in warm_imports(tests)  # the CNN's training: the import worth starting early

@@ -12,7 +12,7 @@ import importlib
 _EXPORTS = {
     "Assignment": "assignment",
     "BuildError": "errors",
-    "BuildResult": "build",
+    "BuildResult": "build.steps",
     "Bundle": "bundle",
     "GradingError": "errors",
     "Limits": "limits",
@@ -20,9 +20,9 @@ _EXPORTS = {
     "Project": "project",
     "QuestionScore": "results",
     "SubmissionResult": "results",
-    "build_assignment": "build",
-    "grade_in_container": "container",
-    "grade_with_otter": "runner",
+    "build_assignment": "build.steps",
+    "grade_in_container": "grade.container",
+    "grade_with_otter": "grade.runner",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .engine import DEFAULT_IMAGE
-from .project import Project
+from ..grade.engine import DEFAULT_IMAGE
+from ..project import Project
 
 # The issue's targets: (figure, comparison, bound, what it means)
 CLASS_OF_100_S = 720.0
@@ -53,14 +53,14 @@ def execute_reference(project: Project, keep, *, timeout: float) -> None:
 
 def execute_graded_cells(project: Project) -> None:
     """The floor: the cells a grading run executes (no `otter_ignore`, no `grader.export()`)."""
-    from .sandbox.probe_runner import ignored
+    from ..sandbox.probe_runner import ignored
 
     execute_reference(project, lambda c: c.cell_type == "code" and not ignored(c) and "grader.export" not in c.source,
                       timeout=1800)
 
 
 def container_start(image: str) -> None:
-    from .engine import docker_environment
+    from ..grade.engine import docker_environment
 
     subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", image], check=True,
                    capture_output=True, env=docker_environment(), timeout=120)
@@ -68,10 +68,10 @@ def container_start(image: str) -> None:
 
 def grade_reference_profiled(project: Project, cache_dir: Path | None, image: str) -> dict[str, float]:
     """One hardened grading of the reference; its phase times (raises if it lost a point)."""
-    from .container import grade_in_container
-    from .engine import image_id
-    from .grade import bundle_for, idle_core, machine_resources, verdict_cache
-    from .limits import Limits
+    from ..grade.container import grade_in_container
+    from ..grade.engine import image_id
+    from ..grade.batch import bundle_for, idle_core, machine_resources, verdict_cache
+    from ..limits import Limits
 
     bundle = bundle_for(project.autograder_zip)
     cache = verdict_cache(cache_dir, bundle, image_id(image)) if cache_dir is not None else None

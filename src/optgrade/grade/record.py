@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from .errors import GradingError
-from .results import OUTCOMES, QuestionScore, SubmissionResult
-from .submissions import Submission, safe_stem
+from ..errors import GradingError
+from ..results import OUTCOMES, QuestionScore, SubmissionResult
+from ..submissions import Submission, safe_stem
 
 FORMAT = 1
 RECORDS = "records"

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import click
 
-from .bench_profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
-from .engine import DEFAULT_IMAGE, docker_available
-from .limits import Limits
-from .grade import grade_one, grade_submissions, idle_core, machine_resources
-from .project import Project
-from .submissions import discover
+from .profile import CLASS_OF_100_S, execute_reference, median_of, profile_reference, targets
+from ..grade.engine import DEFAULT_IMAGE, docker_available
+from ..limits import Limits
+from ..grade.batch import grade_one, grade_submissions, idle_core, machine_resources
+from ..project import Project
+from ..submissions import discover
 
 
 def grade_reference(project: Project, backend: str) -> None:
@@ -61,7 +61,7 @@ def grade_class(project: Project, backend: str, size: int, workers: int) -> None
 
 
 def grade_realistic_class(project: Project, backend: str, size: int) -> dict:
-    from .bench_class import write_class
+    from .class_mix import write_class
 
     with tempfile.TemporaryDirectory(prefix="optgrade-bench-realistic-") as tmp:
         students = write_class(project.root, Path(tmp) / "class", size)

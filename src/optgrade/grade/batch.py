@@ -27,19 +27,19 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import outputs
-from .assignment import name_in_zip
+from ..assignment import name_in_zip
 from .container import grade_in_container, remove_live_containers
 from .container import stopping as container_stopping
 from .engine import DEFAULT_IMAGE, engine_problem, engine_resources, image_id
-from .errors import GradingError, UsageProblem
-from .bundle import Bundle
-from .limits import BACKENDS, Limits, validate
-from .project import Project
+from ..errors import GradingError, UsageProblem
+from ..bundle import Bundle
+from ..limits import BACKENDS, Limits, validate
+from ..project import Project
 from .record import ClassRecord
-from .threads import thread_environment
-from .results import GRADER_ERROR, INVALID, NOT_GRADED, SubmissionResult, autograder_points
+from ..threads import thread_environment
+from ..results import GRADER_ERROR, INVALID, NOT_GRADED, SubmissionResult, autograder_points
 from .runner import grade_with_otter, kill_live_processes
-from .submissions import InvalidSubmission, Submission, discover, identify, prepare
+from ..submissions import InvalidSubmission, Submission, discover, identify, prepare
 from .verdicts import VerdictCache, digest
 
 UNISOLATED_WARNING = ("optgrade: warning: --backend local runs every student's notebook unisolated, as you, with "
@@ -130,7 +130,7 @@ def grader_version(*, backend: str, autograder_zip: Path, bundle: Bundle | None,
     """Everything besides the submission a grade depends on: optgrade's own code, the autograder, the
     hardened bundle, the image, the thread settings and the limits. A record with another version is
     graded again."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # all of optgrade
     parts: list[bytes | str] = [backend, json.dumps(limits.__dict__, sort_keys=True),
                                 json.dumps(thread_environment(), sort_keys=True), autograder_zip.read_bytes()]
     parts += [p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py"))]

@@ -18,10 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gradebook as book
-from .export import UNFINISHED, fmt, load_class
-from .results import autograder_points
-from .safetext import clean_line
+from .. import gradebook as book
+from .shared import UNFINISHED, fmt, load_class
+from ..results import autograder_points
+from ..safetext import clean_line
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 STATUSES = ("passed", "failed")

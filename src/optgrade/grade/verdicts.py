@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .sandbox.checker import expensive_tests, judged_value, read_records
+from ..sandbox.checker import expensive_tests, judged_value, read_records
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 

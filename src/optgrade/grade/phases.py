@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from .scoring import ProbeRun
+from ..scoring import ProbeRun
 
 if TYPE_CHECKING:
     from .container import Finished

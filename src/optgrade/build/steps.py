@@ -27,11 +27,11 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from .errors import BuildError
+from ..errors import BuildError
 from .gradescope_zip import add_hardened_runtime
 from .hidden_split import write_bundle
-from .project import Project
-from .results import SubmissionResult, zip_test_cases
+from ..project import Project
+from ..results import SubmissionResult, zip_test_cases
 
 IGNORE_TAG = "otter_ignore"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -200,8 +200,8 @@ def _problems(how: str, reference: SubmissionResult, blank: SubmissionResult) ->
 
 def verify(project: Project, *, timeout: float) -> tuple[SubmissionResult, SubmissionResult]:
     """Grade the reference and the blank template with Otter and with the probes and checks."""
-    from .bundle import Bundle
-    from .runner import grade_with_otter, probe_and_check_locally
+    from ..bundle import Bundle
+    from ..grade.runner import grade_with_otter, probe_and_check_locally
 
     reference = grade_with_otter(project.reference_notebook, autograder_zip=project.autograder_zip,
                                  timeout=timeout, name="reference")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import psutil
 
-from .assignment import name_in_zip
-from .limits import Limits
-from .results import CRASHED, TIMEOUT, SubmissionResult, read_results
-from .scoring import ProbeRun
-from .threads import thread_environment
+from ..assignment import name_in_zip
+from ..limits import Limits
+from ..results import CRASHED, TIMEOUT, SubmissionResult, read_results
+from ..scoring import ProbeRun
+from ..threads import thread_environment
 
 
 _live: set[subprocess.Popen] = set()
@@ -172,7 +172,7 @@ class LocalSandbox:
         self.env = grading_environment(scratch, limits.cpus)
 
     def run_student(self) -> ProbeRun:
-        from .probe_check import SANDBOX_DIR
+        from ..probe_check import SANDBOX_DIR
 
         scratch = self.scratch
         shutil.rmtree(scratch / "work", ignore_errors=True)
@@ -196,8 +196,8 @@ class LocalSandbox:
                         stderr_tail=(scratch / "probe.err").read_text(errors="replace")[-8000:])
 
     def run_checker(self, run: ProbeRun, skip: list[str]) -> tuple[list[dict], str]:
-        from .probe_check import SANDBOX_DIR
-        from .scoring import check_lines
+        from ..probe_check import SANDBOX_DIR
+        from ..scoring import check_lines
 
         checks = self.scratch / "checks"
         command = [sys.executable, str(SANDBOX_DIR / "checker.py"), "--checks", str(checks / "checks.py"),
@@ -213,7 +213,7 @@ def probe_and_check_locally(notebook: Path, *, bundle, timeout: float = 600, nam
                             cpus: float = 1) -> SubmissionResult:
     """Grade `notebook` by the hardened grader's own path (probe_check.grade_in_sandbox) through a
     LocalSandbox: NO isolation, for checking the assignment itself."""
-    from .probe_check import grade_in_sandbox
+    from ..probe_check import grade_in_sandbox
 
     limits = Limits(timeout=timeout, cpus=cpus)
     scratch = Path(tempfile.mkdtemp(prefix="optgrade-local-"))

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from . import gradebook as book
-from .errors import OptgradeError
+from .. import gradebook as book
+from ..errors import OptgradeError
 
 if TYPE_CHECKING:
-    from .project import Project
-from .safetext import clean_line, match_key, restore, write_csv
-from .submissions import InvalidSubmission, Submission, discover, read_submission
+    from ..project import Project
+from ..safetext import clean_line, match_key, restore, write_csv
+from ..submissions import InvalidSubmission, Submission, discover, read_submission
 from .answer_pdf import write_answer_pdf
 
 BEGIN_MARK = "<!-- BEGIN QUESTION -->"
@@ -103,7 +103,7 @@ def manual_questions(*, master: Path) -> list[ManualQuestion]:
 def default_master(project: "Project | None" = None) -> Path:
     """The master with the written questions: the project's (default: the one around the working
     directory)."""
-    from .project import Project
+    from ..project import Project
 
     project = project or Project.find()
     # The jupytext script is what authors edit; the generated .ipynb may lag until the next build.

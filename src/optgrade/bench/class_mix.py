@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import gradebook as book
+from .. import gradebook as book
 
 # share of the class by kind (an own architecture is drawn from OWN_ARCHITECTURES)
 MIX = (("fair", 0.58), ("mistake", 0.27), ("own", 0.05), ("sample class", 0.10))

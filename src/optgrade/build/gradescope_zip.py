@@ -20,11 +20,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from .errors import BuildError
+from ..errors import BuildError
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 RUNTIME = "files/.optgrade"
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # src/optgrade: the modules below are its own
 # the modules the supervisor imports, and what they import
 MODULES = ("errors.py", "assignment.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "bundle.py",
            "limits.py", "probe_check.py", "threads.py", "uidjail.py", "otter_pickle.py", "gradescope_run.py",
@@ -56,7 +56,7 @@ REPLACED = {"setup.sh", "run_autograder", "environment.yml", "requirements.lock"
 def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path, notebook: str) -> dict[str, bytes]:
     """name in the zip -> content, for everything this module adds or replaces (the public files of
     `assignment_dir` but its `notebook`, the template)."""
-    gradescope = PACKAGE / "gradescope_files"
+    gradescope = Path(__file__).resolve().parent / "gradescope_files"
     lock = root / "autograder" / "requirements.lock"
     if not lock.is_file():
         raise BuildError(f"missing {lock}: the zip's setup.sh installs exactly that environment")

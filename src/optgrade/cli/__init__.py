@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
-from .cli_common import CliContext, pass_context, root_option
-from .cli_lms import export, manual
-from .errors import BuildError, GradingError, OptgradeError, UsageProblem
-from .limits import BACKENDS, Limits
-from .safetext import clean_text
+from .common import CliContext, pass_context, root_option
+from .lms import export, manual
+from ..errors import BuildError, GradingError, OptgradeError, UsageProblem
+from ..limits import BACKENDS, Limits
+from ..safetext import clean_text
 
 
 @click.group()
@@ -55,8 +55,8 @@ def data(context: CliContext, out_dir: Path | None) -> None:
 @pass_context
 def build(context: CliContext, no_check: bool, timeout: float) -> None:
     """Build assignment/ and the autograder zip from solutions/, then check the reference."""
-    from .build import build_assignment
-    from .report import points_table
+    from ..build.steps import build_assignment
+    from ..grade.report import points_table
 
     project = context.project
     result = build_assignment(project=project, check=not no_check, timeout=timeout)
@@ -76,9 +76,9 @@ def build(context: CliContext, no_check: bool, timeout: float) -> None:
 @pass_context
 def check(context: CliContext, submissions: tuple[Path, ...], timeout: float) -> None:
     """Grade notebooks one by one with `otter run` (no container) and print their scores."""
-    from .grade import UNISOLATED_WARNING
-    from .report import points_table
-    from .runner import grade_with_otter
+    from ..grade.batch import UNISOLATED_WARNING
+    from ..grade.report import points_table
+    from ..grade.runner import grade_with_otter
 
     click.echo(UNISOLATED_WARNING.replace("--backend local", "optgrade check"), err=True)
     results = [grade_with_otter(path, autograder_zip=context.project.autograder_zip, timeout=timeout)
@@ -121,9 +121,9 @@ def grade(context: CliContext, paths: tuple[Path, ...], out_dir: Path, backend: 
           force: bool, workers: int, timeout: float, memory: str, cpus: float, pids_limit: int, image: str | None,
           autograder_zip: Path | None, no_progress: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Grade notebooks, exported zips, Canvas's submissions.zip or folders of them into OUT_DIR."""
-    from .engine import DEFAULT_IMAGE
-    from .grade import UNISOLATED_WARNING, grade_submissions
-    from .report import class_summary
+    from ..grade.engine import DEFAULT_IMAGE
+    from ..grade.batch import UNISOLATED_WARNING, grade_submissions
+    from ..grade.report import class_summary
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt  # the batch stops its containers and still writes its class files

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from .cli_common import CliContext, existing_file, output_file, pass_context, root_option
-from .errors import OptgradeError
-from .safetext import clean_line
+from .common import CliContext, existing_file, output_file, pass_context, root_option
+from ..errors import OptgradeError
+from ..safetext import clean_line
 
 _file, _output = existing_file, output_file
 
@@ -82,7 +82,7 @@ def export() -> None:
 def canvas(context: CliContext, grades_csv: Path, manual_csv: Path | None, master: Path | None, late_penalty: float,
            output: Path, mapping: Path | None, missing: str, roster: Path, assignment: str, assignment_id: str) -> None:
     """A CSV for Canvas's gradebook import (Grades > Import)."""
-    from .export import export_canvas
+    from ..export.canvas import export_canvas
 
     _print_result(export_canvas(grades_csv=grades_csv, roster=roster, out=output, assignment=assignment,
                                 assignment_id=assignment_id, mapping=mapping, missing=missing,
@@ -101,7 +101,7 @@ def moodle(context: CliContext, grades_csv: Path, manual_csv: Path | None, maste
            output: Path, mapping: Path | None, missing: str, id_column: str, roster: Path | None,
            assignment: str | None) -> None:
     """A CSV for Moodle's grade import (Grades > Import > CSV file), with feedback."""
-    from .moodle import export_moodle
+    from ..export.moodle import export_moodle
 
     _print_result(export_moodle(grades_csv=grades_csv, out=output, id_column=id_column, roster=roster,
                                 mapping=mapping, missing=missing,
@@ -118,7 +118,7 @@ def moodle(context: CliContext, grades_csv: Path, manual_csv: Path | None, maste
 def gradescope(context: CliContext, grades_csv: Path, manual_csv: Path | None, master: Path | None,
                late_penalty: float, autograder_zip: Path | None, output: Path | None) -> None:
     """Check the autograder zip and OUTDIR/results/*.json against Gradescope's format."""
-    from .gradescope import validate
+    from ..export.gradescope import validate
 
     report = validate(grades_csv=grades_csv, autograder_zip=autograder_zip or context.project.autograder_zip,
                       manual_csv=manual_csv, master=_scoring(context, manual_csv, master, late_penalty)["master"],
@@ -145,7 +145,7 @@ def manual() -> None:
 @pass_context
 def template(context: CliContext, out_dir: Path, output: Path | None, master: Path | None, force: bool) -> None:
     """Write the score sheet: one row per submission in OUT_DIR, one column per written question."""
-    from .manual import manual_questions, write_template
+    from ..manual.scores import manual_questions, write_template
 
     target = output or out_dir / "manual_scores.csv"
     questions = manual_questions(master=context.master(master))
@@ -163,8 +163,8 @@ def template(context: CliContext, out_dir: Path, output: Path | None, master: Pa
 @pass_context
 def pdfs(context: CliContext, submissions: tuple[Path, ...], out_dir: Path, master: Path | None) -> None:
     """PDFs of the written answers under each question's prompt, one per submission."""
-    from .manual import manual_questions, write_answer_pdfs
-    from .submissions import discover
+    from ..manual.scores import manual_questions, write_answer_pdfs
+    from ..submissions import discover
 
     if not discover(list(submissions)):
         raise OptgradeError(f"no submissions (.ipynb or .zip) in {', '.join(map(str, submissions))}")

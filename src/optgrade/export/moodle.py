@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .export import ClassGrades, ExportError, ExportResult, Scored, csv_rows, ExportRun, fmt, join_students, \
+from .shared import ClassGrades, ExportError, ExportResult, Scored, csv_rows, ExportRun, fmt, join_students, \
     load_class, read_mapping
-from .gradebook import COMPLETED
-from .manual import ManualScores
+from ..gradebook import COMPLETED
+from ..manual.scores import ManualScores
 
 MOODLE_ID_HEADERS = {"email": ("email", "email address"), "username": ("username",),
                      "idnumber": ("idnumber", "id number")}

@@ -16,7 +16,7 @@ from .latex_text import _math_tree, _Unsupported, latex_to_unicode
 from .markdown_blocks import Block, markdown_blocks, printable
 
 if TYPE_CHECKING:
-    from .manual import WrittenAnswer
+    from .scores import WrittenAnswer
 
 _FONT_FILES = {("DejaVu", ""): "DejaVuSans.ttf", ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
                ("DejaVu", "I"): "DejaVuSans-Oblique.ttf", ("DejaVu", "BI"): "DejaVuSans-BoldOblique.ttf",

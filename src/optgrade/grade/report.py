@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .results import SubmissionResult
-from .safetext import clean_line
+from ..results import SubmissionResult
+from ..safetext import clean_line
 
 
 def _points(value: float) -> str:
@@ -39,7 +39,7 @@ def points_table(results: list[SubmissionResult]) -> str:
 def class_summary(run) -> str:
     """One line per submission of this batch (score, status, late, skipped), then the statistics of
     the whole class record, over the rows with an outcome (as report.png and question_stats.csv)."""
-    from .results import OUTCOMES
+    from ..results import OUTCOMES
 
     possible = sum(run.points.values())
     rows = [(clean_line(g.submission.key), g) for g in run.graded]  # names come from students

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Callable
 
 from .engine import DEFAULT_IMAGE, container_cpu_seconds, docker, docker_environment
-from .bundle import Bundle
-from .limits import Limits
-from .results import GRADER_ERROR, NOT_GRADED, SubmissionResult
-from .probe_check import SANDBOX_DIR, SandboxFailed, grade_in_sandbox
-from .scoring import ProbeRun, check_lines
-from .threads import thread_environment
+from ..bundle import Bundle
+from ..limits import Limits
+from ..results import GRADER_ERROR, NOT_GRADED, SubmissionResult
+from ..probe_check import SANDBOX_DIR, SandboxFailed, grade_in_sandbox
+from ..scoring import ProbeRun, check_lines
+from ..threads import thread_environment
 from .verdicts import VerdictCache
 
 GRADER_UID = 10001   # runs the checks

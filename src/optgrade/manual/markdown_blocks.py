@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .latex_text import _Unsupported, latex_to_unicode
-from .safetext import clean_text
+from ..safetext import clean_text
 
 _MAX_INDENT = 6  # list and quote levels that still indent
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 output_file = click.Path(dir_okay=False, path_type=Path)
@@ -30,13 +30,13 @@ class CliContext:
 
     @cached_property
     def project(self) -> "Project":
-        from .project import Project
+        from ..project import Project
 
         return Project.at(self.root)
 
     def master(self, given: Path | None) -> Path:
         """The master notebook with the written questions: `given`, else the project's."""
-        from .manual import default_master
+        from ..manual.scores import default_master
 
         return given or default_master(self.project)
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePosixPath
 
-from . import gradebook as book
-from .gradebook import EXTRA_COLUMNS, POINTS_ROW
-from .results import GRADER_ERROR, NOT_GRADED, OUTCOMES, SubmissionResult
-from .safetext import clean_line, clean_text, write_csv
-from .submissions import Submission
+from .. import gradebook as book
+from ..gradebook import EXTRA_COLUMNS, POINTS_ROW
+from ..results import GRADER_ERROR, NOT_GRADED, OUTCOMES, SubmissionResult
+from ..safetext import clean_line, clean_text, write_csv
+from ..submissions import Submission
 
 STATS_COLUMNS = ("question", "points", "submissions", "mean", "share_of_points", "full_marks", "share_full_marks",
                  "zeros")

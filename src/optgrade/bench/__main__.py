@@ -1,0 +1,5 @@
+"""`python -m optgrade.bench`: see run.py."""
+
+from .run import main
+
+main()
