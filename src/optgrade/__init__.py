@@ -1,4 +1,4 @@
-"""optgrade: build, grade and export 'Deep Learning 2019, Assignment 5: Optimization' with Otter.
+"""optgrade: build, grade and export an Otter assignment (the one a project's optgrade.toml describes).
 
 The names below are imported on first use (PEP 562), so that `import optgrade` and `optgrade
 --help` do not pull in Otter, jupytext, nbformat or TensorFlow.
