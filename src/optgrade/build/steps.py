@@ -203,16 +203,21 @@ def verify(project: Project, *, timeout: float) -> tuple[SubmissionResult, Submi
     from ..bundle import Bundle
     from ..grade.runner import grade_with_otter, probe_and_check_locally
 
-    reference = grade_with_otter(project.reference_notebook, autograder_zip=project.autograder_zip,
-                                 timeout=timeout, name="reference")
-    blank = grade_with_otter(project.student_notebook, autograder_zip=project.autograder_zip,
-                             timeout=timeout, name="blank template")
-    problems = _problems("otter run", reference, blank)
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     bundle = Bundle.of(project)
-    split = [probe_and_check_locally(notebook, bundle=bundle, timeout=timeout, name=name)
-             for notebook, name in ((project.reference_notebook, "reference"),
-                                    (project.student_notebook, "blank template"))]
-    problems += _problems("probes and checks", *split)
+    notebooks = ((project.reference_notebook, "reference"), (project.student_notebook, "blank template"))
+    # four independent gradings, each in processes of its own (TensorFlow pinned to one thread):
+    # side by side on a machine with two cores or more
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        by_otter = [pool.submit(grade_with_otter, notebook, autograder_zip=project.autograder_zip, timeout=timeout,
+                                name=name) for notebook, name in notebooks]
+        split = [pool.submit(probe_and_check_locally, notebook, bundle=bundle, timeout=timeout, name=name)
+                 for notebook, name in notebooks]
+        reference, blank = (future.result() for future in by_otter)
+        split_results = [future.result() for future in split]
+    problems = _problems("otter run", reference, blank) + _problems("probes and checks", *split_results)
     if problems:
         raise BuildError("\n".join(problems))
     return reference, blank
