@@ -102,23 +102,28 @@ def _tree_cpu_seconds(process: subprocess.Popen) -> float | None:
     return total
 
 
+def _run_to_end(command: list[str], *, stdout, stderr, cwd: Path, env: dict[str, str],
+                timeout: float) -> tuple[subprocess.Popen, bool, float | None]:
+    """Run `command` in a session of its own to its end or its timeout, then kill whatever of its
+    tree is left: (process, timed out, CPU seconds its tree had used at the timeout)."""
+    process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
+                               start_new_session=True)
+    timed_out, spent = False, None
+    try:
+        with _tracked(process):
+            process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out, spent = True, _tree_cpu_seconds(process)
+    finally:
+        _kill_tree(process)
+    return process, timed_out, spent
+
+
 def _run_otter(command: list[str], scratch: Path, limits: Limits) -> tuple[subprocess.Popen, bool, float | None]:
     """Run `otter run` to its end or its timeout: (process, timed out, CPU seconds used by then)."""
     with open(scratch / "otter.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=scratch, env=grading_environment(scratch, limits.cpus),
-                                   start_new_session=True)
-        try:
-            with _tracked(process):
-                process.wait(timeout=limits.timeout)
-            return process, False, None
-        except subprocess.TimeoutExpired:
-            spent = _tree_cpu_seconds(process)
-            _kill_tree(process)
-            return process, True, spent
-        finally:
-            if process.poll() is None:
-                _kill_tree(process)
+        return _run_to_end(command, stdout=log, stderr=subprocess.STDOUT, cwd=scratch,
+                           env=grading_environment(scratch, limits.cpus), timeout=limits.timeout)
 
 
 def grade_with_otter(submission: Path, *, autograder_zip: Path, timeout: float = 600,
@@ -179,17 +184,10 @@ class LocalSandbox:
         command = [sys.executable, str(SANDBOX_DIR / "probe_runner.py"), "--notebook", str(self.notebook.resolve()),
                    "--probes", str(scratch / "probes" / "probes.py"),
                    "--assignment", str(self.bundle.assignment_dir.resolve()), "--workdir", str(scratch / "work")]
-        started, spent = time.monotonic(), None
+        started = time.monotonic()
         with open(scratch / "probe.out", "wb") as out, open(scratch / "probe.err", "wb") as err:
-            process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                       cwd=scratch, env=self.env, start_new_session=True)
-            try:
-                process.wait(timeout=self.limits.timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out, spent = True, _tree_cpu_seconds(process)
-            finally:
-                _kill_tree(process)
+            process, timed_out, spent = _run_to_end(command, stdout=out, stderr=err, cwd=scratch, env=self.env,
+                                                    timeout=self.limits.timeout)
         return ProbeRun(stdout=(scratch / "probe.out").read_bytes(), exit_code=process.returncode,
                         timed_out=timed_out, seconds=time.monotonic() - started, cpu_seconds=spent,
                         limits_text={"timeout": f"{self.limits.timeout:g}"},
