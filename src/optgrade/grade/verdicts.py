@@ -2,12 +2,13 @@
 
 Training a submitted network (the CNN check) is most of a grading run, and most of a class submits
 the same architecture. A check's verdict is a deterministic function of its probe data, the checks'
-code, the grading data, the grader image and the thread count, so it can be reused. The key is
-computed here, on the trusted side, from the probe data itself: a submission can only ever fill the
-entry of the data it sent, with the verdict the trusted checker computed for exactly that data.
-Nothing of the student's side can reach the cache folder (it is never mounted into a container),
-and entries are plain JSON (never unpickled). Only verdicts that do not depend on the machine's load
-are kept: passed, or failed by the check's own reasoning (not a timeout or a crash).
+code (with the helpers they import), the grading data, the grader image and the thread count, so it
+can be reused. The key is computed here, on the trusted side, from the probe data itself: a
+submission can only ever fill the entry of the data it sent, with the verdict the trusted checker
+computed for exactly that data. Nothing of the student's side can reach the cache folder (it is
+never mounted into a container), and entries are plain JSON (never unpickled). Only verdicts that
+do not depend on the machine's load are kept: passed, or failed by the check's own reasoning (not
+a timeout or a crash).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 from ..sandbox.checker import expensive_tests, judged_value, read_records
+
+CHECK_HELPERS = Path(__file__).resolve().parents[1] / "sandbox" / "optgrade_checks.py"  # what the checks import
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 
@@ -42,7 +45,8 @@ class VerdictCache:
     @classmethod
     def for_bundle(cls, folder: Path, bundle, *, runtime: str) -> "VerdictCache":
         """`runtime` names what runs the checks (image id, thread settings): part of every key."""
-        salt = digest(bundle.checks.read_bytes(), bundle.autograder_zip.read_bytes(), runtime)
+        salt = digest(bundle.checks.read_bytes(), CHECK_HELPERS.read_bytes(), bundle.autograder_zip.read_bytes(),
+                      runtime)
         return cls(folder, salt=salt, expensive=expensive_tests(bundle.constants))
 
     def key(self, name: str, value) -> str:

@@ -149,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
                              "need (checks.py's WARM) first, then read the tests to skip from stdin's first line "
                              "({\"skip\": [...]}, written by the host) and the probe data after it")
     args = parser.parse_args(argv)
+    # the checks' helpers (optgrade_checks.py) sit beside this file; `python -I` does not put this
+    # folder on sys.path, and the working directory (grading data) must not be
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
