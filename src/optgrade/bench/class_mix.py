@@ -5,7 +5,8 @@ of a real class: mostly the 2019 network in independently written fair variants,
 mistake somewhere, a few own architectures (each its own CNN training), and a few broken uploads
 (invalid JSON, a crash halfway, one infinite loop, a `grader.export()` zip). Every copy is a
 distinct submission (a markdown cell with its student's number is appended), so nothing is graded
-once for two students. The expected total of each comes from the source's own answer key
+once for two students. The kinds, their shares and their pools are the project's, not the engine's
+(examples/bench_class.toml). The expected total of each comes from the source's own answer key
 (examples/corpus/expected.csv, examples/golden_scores.csv), so the benchmark also proves that no
 optimisation changed a grade.
 """
@@ -13,8 +14,10 @@ optimisation changed a grade.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import random
 import shutil
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +25,7 @@ import nbformat
 
 from .. import gradebook as book
 
-# share of the class by kind (an own architecture is drawn from OWN_ARCHITECTURES)
-MIX = (("fair", 0.58), ("mistake", 0.27), ("own", 0.05), ("sample class", 0.10))
-OWN_ARCHITECTURES = ("fair-own-cnn-leaky-gmp.ipynb", "fair-own-cnn-avgpool.ipynb", "mistake-weak-linear-model.ipynb",
-                     "always-zero-model.ipynb")
-# examples/submissions: broken uploads among the sample class's mistakes
-SAMPLE_CLASS = ("invalid-json.ipynb", "raises-halfway.ipynb", "exported-zip.zip", "sgd-sign-error.ipynb",
-                "wrong-momentum-update.ipynb", "off-by-one-patches.ipynb", "unbalanced-balance.ipynb")
-AT_MOST_ONCE = ("infinite-loop.ipynb",)  # one student's runaway loop costs its whole timeout
+CONFIG = Path("examples") / "bench_class.toml"  # the class's kinds, shares and pools, in the project
 
 
 @dataclass(frozen=True)
@@ -53,25 +49,44 @@ def answer_keys(root: Path) -> dict[str, tuple[Path, float, str]]:
     return keys
 
 
-def draw(root: Path, size: int, seed: int = 2019) -> list[tuple[str, str]]:
-    """(student file name, source file name) for `size` students, the same for the same seed."""
+def pools(config: dict, files: list[str]) -> dict[str, list[str]]:
+    """Each kind's pool: its patterns' matches among `files` (sorted; minus the files another kind
+    names outright), then the names it gives outright, in its order."""
+    named = {name for kind in config["kind"] for name in kind["files"] if not any(c in name for c in "*?[")}
+    result = {}
+    for kind in config["kind"]:
+        pool = []
+        for pattern in kind["files"]:
+            if any(c in pattern for c in "*?["):
+                pool += sorted(f for f in files if fnmatch.fnmatchcase(f, pattern) and f not in named)
+            else:
+                pool.append(pattern)
+        result[kind["name"]] = pool
+    return result
+
+
+def draw(root: Path, size: int) -> list[tuple[str, str]]:
+    """(student file name, source file name) for `size` students, the same for the same config."""
+    config = tomllib.loads((root / CONFIG).read_text(encoding="utf-8"))
     keys = answer_keys(root)
-    pools = {"fair": sorted(k for k in keys if k.startswith("fair-") and k not in OWN_ARCHITECTURES) + ["passes-all.ipynb"],
-             "mistake": sorted(k for k in keys if k.startswith("mistake-") and k not in OWN_ARCHITECTURES),
-             "own": list(OWN_ARCHITECTURES), "sample class": list(SAMPLE_CLASS)}
-    rng = random.Random(seed)
-    kinds, weights = zip(*MIX)
-    chosen = [rng.choice(pools[kind]) for kind in rng.choices(kinds, weights, k=size)]
-    if size >= 50:
-        chosen[rng.randrange(size)] = AT_MOST_ONCE[0]
+    by_kind = pools(config, sorted(keys))
+    unknown = sorted({f for pool in by_kind.values() for f in pool} - set(keys)) + \
+        ([config["once"]["file"]] if config["once"]["file"] not in keys else [])
+    if unknown:
+        raise ValueError(f"{root / CONFIG} names files without an answer key: {', '.join(unknown)}")
+    rng = random.Random(config["seed"])
+    kinds, weights = zip(*((kind["name"], kind["share"]) for kind in config["kind"]))
+    chosen = [rng.choice(by_kind[kind]) for kind in rng.choices(kinds, weights, k=size)]
+    if size >= config["once"]["from_class_size"]:
+        chosen[rng.randrange(size)] = config["once"]["file"]
     return [(f"s{index:03d}-{Path(source).stem}{Path(source).suffix}", source) for index, source in enumerate(chosen)]
 
 
-def write_class(root: Path, folder: Path, size: int, seed: int = 2019) -> list[Student]:
+def write_class(root: Path, folder: Path, size: int) -> list[Student]:
     keys = answer_keys(root)
     folder.mkdir(parents=True, exist_ok=True)
     students = []
-    for file, source in draw(root, size, seed):
+    for file, source in draw(root, size):
         path, total, status = keys[source]
         target = folder / file
         try:
