@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-CHECK_HELPERS_IN_ZIP = "files/optgrade_checks.py"  # Otter copies files/ next to the notebook it grades
+# the hidden tests' helpers for Otter's own kernel: Otter copies files/ next to the notebook it grades
+HELPERS_IN_ZIP = ("files/optgrade_checks.py", "files/optgrade_probes.py")
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ class Bundle:
         with zipfile.ZipFile(self.autograder_zip) as archive:
             for member in archive.namelist():
                 parts = Path(member).parts
-                # files/.optgrade/ is the zip's own runtime (gradescope_zip.py) and files/optgrade_checks.py
-                # the helpers' copy for Otter's kernel (the checker imports its own): not grading data
+                # files/.optgrade/ is the zip's own runtime (gradescope_zip.py) and HELPERS_IN_ZIP the
+                # helpers' copies for Otter's kernel (the checker imports its own): not grading data
                 if (len(parts) > 1 and parts[0] == "files" and parts[1] != ".optgrade" and ".." not in parts
-                        and member != CHECK_HELPERS_IN_ZIP and not member.endswith("/")):
+                        and member not in HELPERS_IN_ZIP and not member.endswith("/")):
                     destination = target.joinpath(*parts[1:])
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     destination.write_bytes(archive.read(member))

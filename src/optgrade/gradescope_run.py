@@ -102,7 +102,8 @@ def student_phase(notebook: Path, bundle: Bundle, settings: dict, isolation: dic
             (scratch / part).mkdir(mode=0o755)
         shutil.copy(notebook, scratch / "input" / notebook.name)
         bundle.stage_probes(scratch / "probes")
-        shutil.copy(RUNTIME / "optgrade" / "sandbox" / "probe_runner.py", scratch / "runner" / "probe_runner.py")
+        for runner_file in ("probe_runner.py", "optgrade_probes.py"):  # the runner sends the helpers into the kernel
+            shutil.copy(RUNTIME / "optgrade" / "sandbox" / runner_file, scratch / "runner" / runner_file)
         shutil.copytree(bundle.assignment_dir, scratch / "assignment")
         for folder, dirs, files in os.walk(scratch):
             os.chmod(folder, 0o755)

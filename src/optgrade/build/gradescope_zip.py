@@ -20,7 +20,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ..bundle import CHECK_HELPERS_IN_ZIP
+from ..bundle import HELPERS_IN_ZIP
 from ..errors import BuildError
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -29,7 +29,8 @@ PACKAGE = Path(__file__).resolve().parents[1]  # src/optgrade: the modules below
 # the modules the supervisor imports, and what they import
 MODULES = ("errors.py", "assignment.py", "safetext.py", "results.py", "scoring.py", "submissions.py", "bundle.py",
            "limits.py", "probe_check.py", "threads.py", "uidjail.py", "otter_pickle.py", "gradescope_run.py",
-           "sandbox/__init__.py", "sandbox/probe_runner.py", "sandbox/checker.py", "sandbox/optgrade_checks.py")
+           "sandbox/__init__.py", "sandbox/probe_runner.py", "sandbox/checker.py", "sandbox/optgrade_checks.py",
+           "sandbox/optgrade_probes.py")
 PACKAGE_INIT = '"""optgrade\'s trusted grading runtime, as the autograder zip carries it (see gradescope_zip.py)."""\n'
 RUN_PY = '''\
 """Entry point of run_autograder: the supervisor, imported from this folder only (python -I)."""
@@ -68,8 +69,9 @@ def runtime_files(root: Path, hardened_dir: Path, assignment_dir: Path, notebook
              f"{RUNTIME}/run.py": RUN_PY.encode(),
              f"{RUNTIME}/optgrade/__init__.py": PACKAGE_INIT.encode(),
              f"{RUNTIME}/probes.py": (hardened_dir / "probes.py").read_bytes(),
-             f"{RUNTIME}/checks.py": (hardened_dir / "checks.py").read_bytes(),
-             CHECK_HELPERS_IN_ZIP: (PACKAGE / "sandbox" / "optgrade_checks.py").read_bytes()}
+             f"{RUNTIME}/checks.py": (hardened_dir / "checks.py").read_bytes()}
+    for helpers in HELPERS_IN_ZIP:
+        files[helpers] = (PACKAGE / "sandbox" / Path(helpers).name).read_bytes()
     for module in MODULES:
         files[f"{RUNTIME}/optgrade/{module}"] = (PACKAGE / module).read_bytes()
     for path in sorted(assignment_dir.rglob("*")):

@@ -10,10 +10,19 @@ Every hidden test in the master is written as
             ...
         check(json.loads(json.dumps(probe())))
 
+or, shorter, with the probe in one statement and then only what the test checks:
+
+    def test_name(<student names>):
+        from optgrade_probes import probed, labels_by_key   # imports, routed to the side that uses them
+        labels = probed(labels_by_key(q1_1_labels))         # the probe (optgrade_probes.probed: JSON)
+        assert labels.get("A") == "high"                    # the check: reads only `labels`
+
 so Otter runs it as an ordinary test, and `optgrade build` cuts each one in two: `probes.py` gets
 `test_name(<student names>, np)` returning `probe()`, `checks.py` gets `test_name(data)` calling
-`check(data)` with numpy imported. The tests are read from the built autograder zip, so the two
-files always match what Otter grades with.
+`check(data)` with numpy imported. Tests of one question whose probes are the same (same code, same
+parameters) share one probe: probes.py names it once (`test_b = test_a`) and the runner calls it
+once for all of their checks. The tests are read from the built autograder zip, so the two files
+always match what Otter grades with.
 """
 
 from __future__ import annotations
@@ -47,7 +56,46 @@ class HiddenTest:
     seconds: float | None = None  # the check's time budget when longer than the checker's default
 
 
+PROBED = "probed"  # optgrade_probes.probed: the short form's probe statement is `name = probed(<expr>)`
+
+
+def _short_form(node: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.FunctionDef] | None:
+    """(probe, check) of a test in the short form (imports, `name = probed(<expr>)`, the check's
+    statements), or None when the test is not in that form."""
+    imports = [stmt for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom))]
+    rest = [stmt for stmt in node.body if not isinstance(stmt, (ast.Import, ast.ImportFrom))]
+    head = rest[0] if rest else None
+    if not (isinstance(head, ast.Assign) and len(head.targets) == 1 and isinstance(head.targets[0], ast.Name)
+            and isinstance(head.value, ast.Call) and getattr(head.value.func, "id", "") == PROBED
+            and len(head.value.args) == 1 and not head.value.keywords and len(rest) > 1):
+        return None
+    expression, checked = head.value.args[0], rest[1:]
+
+    def used_by(statements: list[ast.AST]) -> list[ast.stmt]:
+        # the imports a side reads (an import of a name neither side reads is dropped)
+        names = {n.id for stmt in statements for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        routed = []
+        for stmt in imports:
+            aliases = [a for a in stmt.names if (a.asname or a.name).split(".")[0] in names]
+            if aliases:
+                routed.append(ast.ImportFrom(stmt.module, aliases, stmt.level) if isinstance(stmt, ast.ImportFrom)
+                              else ast.Import(aliases))
+        return routed
+
+    def function(name: str, args: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
+        return ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in args],
+                                                             kwonlyargs=[], kw_defaults=[], defaults=[]),
+                               body=body, decorator_list=[], returns=None, type_params=[])
+
+    probe = function("probe", [], used_by([expression]) + [ast.Return(expression)])
+    check = function("check", [head.targets[0].id], used_by(checked) + checked)
+    return ast.fix_missing_locations(probe), ast.fix_missing_locations(check)
+
+
 def _split(question: str, node: ast.FunctionDef, points: float, hint: str) -> HiddenTest:
+    short = _short_form(node)
+    if short:
+        return _checked(question, node, points, hint, *short)
     body = [stmt for stmt in node.body if not isinstance(stmt, ast.Import)]
     functions = {stmt.name: stmt for stmt in body if isinstance(stmt, ast.FunctionDef)}
     last = body[-1] if body else None
@@ -60,8 +108,13 @@ def _split(question: str, node: ast.FunctionDef, points: float, hint: str) -> Hi
     if not shaped:
         raise BuildError(f"hidden test {node.name} ({question}) is not in probe/check form: its body must "
                          "be `import json`, `def probe():`, `def check(data):` and "
-                         "`check(json.loads(json.dumps(probe())))`")
-    check = functions["check"]
+                         "`check(json.loads(json.dumps(probe())))`, or imports, `name = probed(...)` and "
+                         "the statements that check `name`")
+    return _checked(question, node, points, hint, functions["probe"], functions["check"])
+
+
+def _checked(question: str, node: ast.FunctionDef, points: float, hint: str, probe: ast.FunctionDef,
+             check: ast.FunctionDef) -> HiddenTest:
     leaked = _free_names(check) - {"np"} - set(dir(builtins))
     if leaked:
         raise BuildError(f"the check of hidden test {node.name} uses {sorted(leaked)}: a check may only "
@@ -70,8 +123,7 @@ def _split(question: str, node: ast.FunctionDef, points: float, hint: str) -> Hi
         raise BuildError(f"hidden test {node.name} ({question}) has no failure_message: every hidden test "
                          "needs a short hint that tells a student what went wrong (never test code or "
                          "expected values)")
-    return HiddenTest(question, node.name, points, [a.arg for a in node.args.args],
-                      functions["probe"], check, hint)
+    return HiddenTest(question, node.name, points, [a.arg for a in node.args.args], probe, check, hint)
 
 
 def _free_names(function: ast.FunctionDef) -> set[str]:
@@ -116,7 +168,13 @@ def probes_source(tests: list[HiddenTest], master: str) -> str:
     parts = [HEADER.format(master=master, what="Probes: run in the student's kernel (untrusted) and return plain data. "
                                 "Not secret, but not handed out either."),
              f"QUESTIONS = {json.dumps(_questions(tests), indent=4)}\n"]
+    shared: dict[tuple[str, str, tuple[str, ...]], str] = {}
     for test in tests:
+        same = (test.question, ast.dump(test.probe), tuple(test.parameters))
+        if same in shared:  # one probe for several checks: the runner calls it once per question
+            parts.append(f"{test.name} = {shared[same]}\n")
+            continue
+        shared[same] = test.name
         function = ast.FunctionDef(
             name=test.name, args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in test.parameters],
                                                kwonlyargs=[], kw_defaults=[], defaults=[]),

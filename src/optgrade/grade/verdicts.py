@@ -21,7 +21,9 @@ from pathlib import Path
 
 from ..sandbox.checker import expensive_tests, judged_value, read_records
 
-CHECK_HELPERS = Path(__file__).resolve().parents[1] / "sandbox" / "optgrade_checks.py"  # what the checks import
+# what the checks may import (a check may also use a probe helper, e.g. to normalise its own values)
+CHECK_HELPERS = tuple(Path(__file__).resolve().parents[1] / "sandbox" / name
+                      for name in ("optgrade_checks.py", "optgrade_probes.py"))
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 
@@ -45,8 +47,8 @@ class VerdictCache:
     @classmethod
     def for_bundle(cls, folder: Path, bundle, *, runtime: str) -> "VerdictCache":
         """`runtime` names what runs the checks (image id, thread settings): part of every key."""
-        salt = digest(bundle.checks.read_bytes(), CHECK_HELPERS.read_bytes(), bundle.autograder_zip.read_bytes(),
-                      runtime)
+        salt = digest(bundle.checks.read_bytes(), *(helpers.read_bytes() for helpers in CHECK_HELPERS),
+                      bundle.autograder_zip.read_bytes(), runtime)
         return cls(folder, salt=salt, expensive=expensive_tests(bundle.constants))
 
     def key(self, name: str, value) -> str:

@@ -42,6 +42,7 @@ from pathlib import Path
 STARTED = time.monotonic()
 
 PROBE_MIME = "application/vnd.optgrade.probe+json"
+PROBE_HELPERS = Path(__file__).resolve().with_name("optgrade_probes.py")  # sent into the kernel with the probes
 MAX_PROBE_BYTES = 4 << 20  # per question; probes return small summaries, not arrays
 MAX_MESSAGE = 2000
 
@@ -51,12 +52,19 @@ MAX_MESSAGE = 2000
 # the notebook's globals.
 PROBE_FUNCTION = '''\
 def probe(question, env):
-    import inspect, json, os
+    import inspect, json, os, sys, types
+    helpers = types.ModuleType("optgrade_probes")  # what short-form probes import (optgrade_probes.py)
+    exec(compile(HELPERS, "optgrade_probes.py", "exec"), helpers.__dict__)
+    sys.modules["optgrade_probes"] = helpers
     probes = {}
     exec(compile(SOURCE, "<probes>", "exec"), probes)
     record = {"question": question, "tests": {}, "public": []}
+    shared = {}  # probes.py names one probe for several tests (`test_b = test_a`): called once
     for name in QUESTIONS[question]:
         function = probes[name]
+        if function in shared:
+            record["tests"][name] = shared[function]
+            continue
         arguments = {p: env.get(p) for p in inspect.signature(function).parameters}
         try:
             text = json.dumps(function(**arguments), allow_nan=True)
@@ -65,6 +73,7 @@ def probe(question, env):
             record["tests"][name] = {"value": json.loads(text)}
         except BaseException as error:
             record["tests"][name] = {"error": f"{type(error).__name__}: {error}"[:2000]}
+        shared[function] = record["tests"][name]
     test_file = None
     public_tests = os.path.join(TESTS_DIR, question + ".py")
     if os.path.isfile(public_tests):
@@ -86,11 +95,12 @@ def probe(question, env):
 # Runs once, before the student's first cell: Otter's grading mode, and `Notebook.check` replaced by
 # a version that probes the question at the call (the last call per question counts).
 SETUP_CELL = '''\
-def __optgrade_setup(QUESTIONS, SOURCE, TESTS_DIR, MIME, LIMIT):
+def __optgrade_setup(QUESTIONS, SOURCE, HELPERS, TESTS_DIR, MIME, LIMIT):
     import inspect, sys, types
     state = types.ModuleType("__optgrade__")
     state.pending = {}
-    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "TESTS_DIR": TESTS_DIR, "LIMIT": LIMIT}
+    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "HELPERS": HELPERS, "TESTS_DIR": TESTS_DIR,
+                 "LIMIT": LIMIT}
     exec(%(probe_function)r, namespace)
     probe = namespace["probe"]
 
@@ -120,7 +130,7 @@ def __optgrade_setup(QUESTIONS, SOURCE, TESTS_DIR, MIME, LIMIT):
         Notebook.check = check
     except Exception as error:  # no Otter: no grader.check; every question is probed at the end
         print(f"optgrade: grader.check is not available: {error}")
-__optgrade_setup(%(questions)r, %(source)r, %(tests_dir)r, %(mime)r, %(limit)d)
+__optgrade_setup(%(questions)r, %(source)r, %(helpers)r, %(tests_dir)r, %(mime)r, %(limit)d)
 del __optgrade_setup
 '''
 
@@ -129,12 +139,13 @@ AFTER_CELL = '__import__("sys").modules["__optgrade__"].after_cell(%r)'
 # A question never checked: probed after the last cell with the whole probe source sent again, so a
 # kernel that lost the state of the setup cell still gets its probes.
 FINAL_PROBE_CELL = '''\
-def __optgrade_final(question, QUESTIONS, SOURCE, TESTS_DIR, MIME, LIMIT):
+def __optgrade_final(question, QUESTIONS, SOURCE, HELPERS, TESTS_DIR, MIME, LIMIT):
     from IPython.display import display
-    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "TESTS_DIR": TESTS_DIR, "LIMIT": LIMIT}
+    namespace = {"QUESTIONS": QUESTIONS, "SOURCE": SOURCE, "HELPERS": HELPERS, "TESTS_DIR": TESTS_DIR,
+                 "LIMIT": LIMIT}
     exec(%(probe_function)r, namespace)
     display({MIME: namespace["probe"](question, globals())[0]}, raw=True)
-__optgrade_final(%(question)r, %(questions)r, %(source)r, %(tests_dir)r, %(mime)r, %(limit)d)
+__optgrade_final(%(question)r, %(questions)r, %(source)r, %(helpers)r, %(tests_dir)r, %(mime)r, %(limit)d)
 del __optgrade_final
 '''
 
@@ -213,7 +224,8 @@ def run(*, notebook: Path, probes: Path, assignment: Path, workdir: Path, emit: 
     # shutdown cost ~1 s per submission (and ran the notebook's atexit hooks to no purpose)
     client = NotebookClient(nb, timeout=None, allow_errors=True, kernel_name="python3", shutdown_kernel="immediate",
                             record_timing=False, resources={"metadata": {"path": str(path.parent)}})
-    fields = {"questions": questions, "source": probes_source, "tests_dir": str(path.parent / "tests"),
+    fields = {"questions": questions, "source": probes_source, "helpers": PROBE_HELPERS.read_text(encoding="utf-8"),
+              "tests_dir": str(path.parent / "tests"),
               "mime": PROBE_MIME, "limit": MAX_PROBE_BYTES, "probe_function": PROBE_FUNCTION}
     probed: set[str] = set()
 
