@@ -159,17 +159,10 @@ points: 0.5
 failure_message: "curve A is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_a(q1_1_labels):
-    import json
-
-    def probe():
-        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
-                for k, v in dict(q1_1_labels).items()}
-
-    def check(labels):
-        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
-        assert labels.get("A") == "high"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import labels_by_key, probed
+    labels = probed(labels_by_key(q1_1_labels))
+    assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+    assert labels.get("A") == "high"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -178,17 +171,10 @@ points: 0.5
 failure_message: "curve B is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_b(q1_1_labels):
-    import json
-
-    def probe():
-        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
-                for k, v in dict(q1_1_labels).items()}
-
-    def check(labels):
-        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
-        assert labels.get("B") == "low"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import labels_by_key, probed
+    labels = probed(labels_by_key(q1_1_labels))
+    assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+    assert labels.get("B") == "low"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -197,17 +183,10 @@ points: 0.5
 failure_message: "curve C is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_c(q1_1_labels):
-    import json
-
-    def probe():
-        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
-                for k, v in dict(q1_1_labels).items()}
-
-    def check(labels):
-        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
-        assert labels.get("C") == "very high"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import labels_by_key, probed
+    labels = probed(labels_by_key(q1_1_labels))
+    assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+    assert labels.get("C") == "very high"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -216,17 +195,10 @@ points: 0.5
 failure_message: "curve D is labelled wrongly: compare how fast it falls, how low it ends and how much it oscillates"
 """ # END TEST CONFIG
 def test_q1_1_curve_d(q1_1_labels):
-    import json
-
-    def probe():
-        return {str(k).strip().upper(): " ".join(str(v).strip().lower().replace("_", " ").replace("-", " ").split())
-                for k, v in dict(q1_1_labels).items()}
-
-    def check(labels):
-        assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
-        assert labels.get("D") == "good"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import labels_by_key, probed
+    labels = probed(labels_by_key(q1_1_labels))
+    assert isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())
+    assert labels.get("D") == "good"
 
 # %% [raw]
 # # END TESTS
@@ -384,16 +356,10 @@ points: 0.5
 failure_message: "statement A is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_a(q2_2_true_statements):
-    import json
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-
-    def check(letters):
-        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
-        assert "A" not in letters
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import letters, probed
+    chosen = probed(letters(q2_2_true_statements))
+    assert isinstance(chosen, list) and all(isinstance(s, str) for s in chosen)
+    assert "A" not in chosen
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -402,16 +368,10 @@ points: 0.5
 failure_message: "statement B is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_b(q2_2_true_statements):
-    import json
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-
-    def check(letters):
-        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
-        assert "B" not in letters
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import letters, probed
+    chosen = probed(letters(q2_2_true_statements))
+    assert isinstance(chosen, list) and all(isinstance(s, str) for s in chosen)
+    assert "B" not in chosen
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -420,16 +380,10 @@ points: 0.5
 failure_message: "statement C is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_c(q2_2_true_statements):
-    import json
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-
-    def check(letters):
-        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
-        assert "C" in letters
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import letters, probed
+    chosen = probed(letters(q2_2_true_statements))
+    assert isinstance(chosen, list) and all(isinstance(s, str) for s in chosen)
+    assert "C" in chosen
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -438,16 +392,10 @@ points: 0.5
 failure_message: "statement D is judged wrongly: reread what batch normalization does to each layer's inputs"
 """ # END TEST CONFIG
 def test_q2_2_statement_d(q2_2_true_statements):
-    import json
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-
-    def check(letters):
-        assert isinstance(letters, list) and all(isinstance(s, str) for s in letters)
-        assert "D" in letters
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import letters, probed
+    chosen = probed(letters(q2_2_true_statements))
+    assert isinstance(chosen, list) and all(isinstance(s, str) for s in chosen)
+    assert "D" in chosen
 
 # %% [raw]
 # # END TESTS
@@ -1195,22 +1143,10 @@ points: 1
 failure_message: "compare where plain gradient descent ends with the global minimum of the loss on [-1, 2]"
 """ # END TEST CONFIG
 def test_q3_stuck_answer(q3_gd_gets_stuck):
-    import json
-
-    def probe():
-        import numpy as np  # the real one: this answer needs no numpy of the notebook's
-        answer = q3_gd_gets_stuck
-        if isinstance(answer, np.ndarray) and answer.dtype == bool and answer.size == 1:
-            answer = answer.reshape(-1)[0]
-        if isinstance(answer, (bool, np.bool_)):
-            return {"type": "bool", "value": bool(answer)}
-        return {"type": type(answer).__name__, "value": None}
-
-    def check(answer):
-        assert isinstance(answer, dict) and answer["type"] == "bool", "q3_gd_gets_stuck must be True or False"
-        assert answer["value"] is True
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import boolean, probed
+    answer = probed(boolean(q3_gd_gets_stuck))  # the real numpy's bool types, not the notebook's np
+    assert isinstance(answer, dict) and answer["type"] == "bool", "q3_gd_gets_stuck must be True or False"
+    assert answer["value"] is True
 
 # %% [raw]
 # # END TESTS

@@ -14,6 +14,7 @@ import pytest
 
 from optgrade.assignment import Assignment
 from optgrade.build.hidden_split import hidden_tests, write_bundle
+from optgrade.bundle import HELPERS_IN_ZIP, Bundle
 from optgrade.errors import BuildError
 from optgrade.probe_check import SANDBOX_DIR
 from optgrade.sandbox import probe_runner
@@ -238,3 +239,14 @@ def test_probed_is_the_json_round_trip_the_runner_applies():
     with pytest.raises(TypeError):
         optgrade_probes.probed(np.float32(1.0))  # as the runner: not JSON, so the probe fails
 
+
+def test_the_zip_carries_the_probe_helpers_for_otter_and_every_sandbox(project, tmp_path):
+    helpers = probe_runner.PROBE_HELPERS.read_bytes()
+    with zipfile.ZipFile(project.autograder_zip) as archive:
+        assert archive.read("files/optgrade_probes.py") == helpers  # otter run: beside the notebook
+        assert archive.read("files/.optgrade/optgrade/sandbox/optgrade_probes.py") == helpers  # Gradescope
+    assert "files/optgrade_probes.py" in HELPERS_IN_ZIP
+    Bundle.of(project).stage_checker(tmp_path / "checks")  # the helpers are no grading data
+    assert not list((tmp_path / "checks").rglob("optgrade_probes.py"))
+    probes = (project.hardened_dir / "probes.py").read_text()
+    assert "test_q1_1_curve_b = test_q1_1_curve_a" in probes  # the master's q1_1 states one probe

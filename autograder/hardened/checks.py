@@ -168,36 +168,36 @@ def test_q1_1_curve_d(data):
 def test_q2_2_statement_a(data):
     import numpy as np
 
-    def check(letters):
-        assert isinstance(letters, list) and all((isinstance(s, str) for s in letters))
-        assert 'A' not in letters
+    def check(chosen):
+        assert isinstance(chosen, list) and all((isinstance(s, str) for s in chosen))
+        assert 'A' not in chosen
     check(data)
 
 
 def test_q2_2_statement_b(data):
     import numpy as np
 
-    def check(letters):
-        assert isinstance(letters, list) and all((isinstance(s, str) for s in letters))
-        assert 'B' not in letters
+    def check(chosen):
+        assert isinstance(chosen, list) and all((isinstance(s, str) for s in chosen))
+        assert 'B' not in chosen
     check(data)
 
 
 def test_q2_2_statement_c(data):
     import numpy as np
 
-    def check(letters):
-        assert isinstance(letters, list) and all((isinstance(s, str) for s in letters))
-        assert 'C' in letters
+    def check(chosen):
+        assert isinstance(chosen, list) and all((isinstance(s, str) for s in chosen))
+        assert 'C' in chosen
     check(data)
 
 
 def test_q2_2_statement_d(data):
     import numpy as np
 
-    def check(letters):
-        assert isinstance(letters, list) and all((isinstance(s, str) for s in letters))
-        assert 'D' in letters
+    def check(chosen):
+        assert isinstance(chosen, list) and all((isinstance(s, str) for s in chosen))
+        assert 'D' in chosen
     check(data)
 
 

@@ -64,57 +64,35 @@ QUESTIONS = {
 def test_q1_1_curve_a(q1_1_labels):
 
     def probe():
-        return {str(k).strip().upper(): ' '.join(str(v).strip().lower().replace('_', ' ').replace('-', ' ').split()) for k, v in dict(q1_1_labels).items()}
+        from optgrade_probes import labels_by_key
+        return labels_by_key(q1_1_labels)
     return probe()
 
 
-def test_q1_1_curve_b(q1_1_labels):
-
-    def probe():
-        return {str(k).strip().upper(): ' '.join(str(v).strip().lower().replace('_', ' ').replace('-', ' ').split()) for k, v in dict(q1_1_labels).items()}
-    return probe()
+test_q1_1_curve_b = test_q1_1_curve_a
 
 
-def test_q1_1_curve_c(q1_1_labels):
-
-    def probe():
-        return {str(k).strip().upper(): ' '.join(str(v).strip().lower().replace('_', ' ').replace('-', ' ').split()) for k, v in dict(q1_1_labels).items()}
-    return probe()
+test_q1_1_curve_c = test_q1_1_curve_a
 
 
-def test_q1_1_curve_d(q1_1_labels):
-
-    def probe():
-        return {str(k).strip().upper(): ' '.join(str(v).strip().lower().replace('_', ' ').replace('-', ' ').split()) for k, v in dict(q1_1_labels).items()}
-    return probe()
+test_q1_1_curve_d = test_q1_1_curve_a
 
 
 def test_q2_2_statement_a(q2_2_true_statements):
 
     def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
+        from optgrade_probes import letters
+        return letters(q2_2_true_statements)
     return probe()
 
 
-def test_q2_2_statement_b(q2_2_true_statements):
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-    return probe()
+test_q2_2_statement_b = test_q2_2_statement_a
 
 
-def test_q2_2_statement_c(q2_2_true_statements):
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-    return probe()
+test_q2_2_statement_c = test_q2_2_statement_a
 
 
-def test_q2_2_statement_d(q2_2_true_statements):
-
-    def probe():
-        return sorted({str(s).strip().upper() for s in q2_2_true_statements})
-    return probe()
+test_q2_2_statement_d = test_q2_2_statement_a
 
 
 def test_q3_loss_values(loss, np):
@@ -230,13 +208,8 @@ def test_q3_sgd_respects_max_iter(sgd, np):
 def test_q3_stuck_answer(q3_gd_gets_stuck):
 
     def probe():
-        import numpy as np
-        answer = q3_gd_gets_stuck
-        if isinstance(answer, np.ndarray) and answer.dtype == bool and (answer.size == 1):
-            answer = answer.reshape(-1)[0]
-        if isinstance(answer, (bool, np.bool_)):
-            return {'type': 'bool', 'value': bool(answer)}
-        return {'type': type(answer).__name__, 'value': None}
+        from optgrade_probes import boolean
+        return boolean(q3_gd_gets_stuck)
     return probe()
 
 
