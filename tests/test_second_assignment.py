@@ -72,6 +72,10 @@ def test_the_build_names_only_the_given_assignment(tiny):
     assert (tiny / "solutions" / "reference" / "tiny_numpy.ipynb").is_file()
     checks = (tiny / "autograder" / "hardened" / "checks.py").read_text()
     assert "solutions/tiny_numpy.py" in checks and 'SECONDS = {}' in checks and 'WARM = []' in checks
+    # q2's hidden test is in the short form: cut at its probe statement, its check holds only the data
+    probes = (tiny / "autograder" / "hardened" / "probes.py").read_text()
+    assert "return [float(mse(" in probes and "probed" not in probes and "[2.0, 0.5]" not in probes
+    assert "def check(values):" in checks and "mse(" not in checks
     with zipfile.ZipFile(tiny / "autograder" / "tiny_numpy-autograder.zip") as archive:
         assert json.loads(archive.read("otter_config.json"))["assignment_name"] == "tiny_numpy"
         engine = [n for n in archive.namelist() if n.startswith("files/.optgrade/optgrade/")]

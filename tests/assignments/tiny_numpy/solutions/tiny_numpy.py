@@ -128,16 +128,10 @@ points: 1
 failure_message: "mse is wrong: average the squared differences"
 """ # END TEST CONFIG
 def test_q2_mse_values(mse, np):
-    import json
-
-    def probe():
-        return [float(mse(np.array(y, dtype=float), np.array(h, dtype=float)))
-                for y, h in (([1.0, 2.0], [1.0, 4.0]), ([[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]))]
-
-    def check(values):
-        assert isinstance(values, list) and np.allclose(values, [2.0, 0.5])
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import probed
+    values = probed([float(mse(np.array(y, dtype=float), np.array(h, dtype=float)))
+                     for y, h in (([1.0, 2.0], [1.0, 4.0]), ([[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]))])
+    assert isinstance(values, list) and np.allclose(values, [2.0, 0.5])
 
 # %% [raw]
 # # END TESTS
