@@ -98,6 +98,28 @@ def test_a_probe_with_other_parameters_is_not_shared(tmp_path):
     assert built["probes"]["test_q9_curve_b"] is not built["probes"]["test_q9_curve_a"]
 
 
+LONG_CHECK = '''@test_case(points=4, hidden=True, failure_message="the network learns too little")
+def test_q9_training(net_answer):
+    import json
+    text = probed(json.dumps(net_answer))
+    import keras  # noqa: F401  (for its effect: a warm checker imports it before the data comes)
+    from optgrade_checks import LAYER_KINDS
+    assert isinstance(text, str) and "Dense" in LAYER_KINDS
+
+'''
+
+
+def test_imports_after_the_probe_statement_stay_the_checks_and_warm_the_checker(tmp_path):
+    write_bundle(autograder_zip(tmp_path, {"q9": question_file(tests=LONG_CHECK)}), tmp_path / "hardened",
+                 Assignment("q9_assignment", Path("solutions/q9_assignment.py"),
+                            check_seconds={"test_q9_training": 600}))
+    probes = (tmp_path / "hardened" / "probes.py").read_text()
+    checks = (tmp_path / "hardened" / "checks.py").read_text()
+    assert "import json" in probes and "keras" not in probes and "LAYER_KINDS" not in probes
+    assert "import keras" in checks and "import json" not in checks  # kept although nothing reads it
+    assert 'WARM = ["keras", "optgrade_checks"]' in checks
+
+
 @pytest.mark.parametrize("change, problem", [
     # the check reads the student's object instead of its data
     ('assert labels.get("{letter}") == words("{label}")', "uses ['labels_answer']"),

@@ -60,19 +60,21 @@ PROBED = "probed"  # optgrade_probes.probed: the short form's probe statement is
 
 
 def _short_form(node: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.FunctionDef] | None:
-    """(probe, check) of a test in the short form (imports, `name = probed(<expr>)`, the check's
-    statements), or None when the test is not in that form."""
-    imports = [stmt for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom))]
-    rest = [stmt for stmt in node.body if not isinstance(stmt, (ast.Import, ast.ImportFrom))]
-    head = rest[0] if rest else None
+    """(probe, check) of a test in the short form, or None when the test is not in that form: imports,
+    `name = probed(<expr>)`, then the check's statements (imports among them stay the check's, for
+    their effect too: a warm checker imports what they name). Each import before the probe
+    statement goes to the side that reads its names (to both, or to neither)."""
+    position = next((i for i, stmt in enumerate(node.body) if not isinstance(stmt, (ast.Import, ast.ImportFrom))),
+                    len(node.body))
+    head = node.body[position] if position < len(node.body) else None
     if not (isinstance(head, ast.Assign) and len(head.targets) == 1 and isinstance(head.targets[0], ast.Name)
             and isinstance(head.value, ast.Call) and getattr(head.value.func, "id", "") == PROBED
-            and len(head.value.args) == 1 and not head.value.keywords and len(rest) > 1):
+            and len(head.value.args) == 1 and not head.value.keywords and len(node.body) > position + 1):
         return None
-    expression, checked = head.value.args[0], rest[1:]
+    imports = node.body[:position]
+    expression, checked = head.value.args[0], node.body[position + 1:]
 
     def used_by(statements: list[ast.AST]) -> list[ast.stmt]:
-        # the imports a side reads (an import of a name neither side reads is dropped)
         names = {n.id for stmt in statements for n in ast.walk(stmt) if isinstance(n, ast.Name)}
         routed = []
         for stmt in imports:
