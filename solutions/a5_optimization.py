@@ -1689,30 +1689,24 @@ failure_message: "this point is for the exact 2019 layer list of the prompt (lay
 """ # END TEST CONFIG
 def test_q4_net_architecture(get_net):
     import json
-
-    def probe():
-        import json
-        return json.loads(get_net('glorot_uniform', 'zeros').to_json())
-
-    def check(model):
-        assert isinstance(model, dict)
-        config = model["config"]
-        layers = [(layer["class_name"], layer["config"]) for layer in config["layers"]
-                  if layer["class_name"] != "InputLayer"]
-        kinds = [kind for kind, _ in layers]
-        assert kinds == ["Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"], kinds
-        conv1, conv2, pool, _, dense1, dropout, dense2 = (cfg for _, cfg in layers)
-        assert [conv1["filters"], conv2["filters"]] == [64, 128]
-        assert [list(conv1["kernel_size"]), list(conv2["kernel_size"])] == [[3, 3], [3, 3]]
-        assert list(pool["pool_size"]) == [2, 2]
-        assert [dense1["units"], dense2["units"]] == [128, 1]
-        assert float(dropout["rate"]) == 0.1
-        activations = [cfg["activation"] for cfg in (conv1, conv2, dense1, dense2)]
-        assert activations == ["relu", "relu", "relu", "sigmoid"], activations
-        shape = config["layers"][0]["config"].get("batch_shape") or config["layers"][0]["config"].get("batch_input_shape")
-        assert list(shape) == [None, 15, 15, 1]
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import probed
+    model = probed(json.loads(get_net('glorot_uniform', 'zeros').to_json()))
+    assert isinstance(model, dict)
+    config = model["config"]
+    layers = [(layer["class_name"], layer["config"]) for layer in config["layers"]
+              if layer["class_name"] != "InputLayer"]
+    kinds = [kind for kind, _ in layers]
+    assert kinds == ["Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"], kinds
+    conv1, conv2, pool, _, dense1, dropout, dense2 = (cfg for _, cfg in layers)
+    assert [conv1["filters"], conv2["filters"]] == [64, 128]
+    assert [list(conv1["kernel_size"]), list(conv2["kernel_size"])] == [[3, 3], [3, 3]]
+    assert list(pool["pool_size"]) == [2, 2]
+    assert [dense1["units"], dense2["units"]] == [128, 1]
+    assert float(dropout["rate"]) == 0.1
+    activations = [cfg["activation"] for cfg in (conv1, conv2, dense1, dense2)]
+    assert activations == ["relu", "relu", "relu", "sigmoid"], activations
+    shape = config["layers"][0]["config"].get("batch_shape") or config["layers"][0]["config"].get("batch_input_shape")
+    assert list(shape) == [None, 15, 15, 1]
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1722,31 +1716,25 @@ failure_message: "pass weight_init as kernel_initializer and bias_init as bias_i
 """ # END TEST CONFIG
 def test_q4_net_initializers(get_net):
     import json
-
-    def probe():
-        import json
-        return [json.loads(get_net(weight_init, 'zeros').to_json())
-                for weight_init in ('glorot_uniform', 'random_uniform')]
-
-    def check(models):
-        # any number of weighted layers: a student's own network is judged on every one of them
-        kernels = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
-        from optgrade_checks import LAYER_KINDS as allowed
-        assert isinstance(models, list) and len(models) == 2
-        for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
-            assert all(layer["class_name"] in allowed for layer in model["config"]["layers"]), \
-                "the network uses a layer that is not among the allowed ones"
-            weighted = [layer["config"] for layer in model["config"]["layers"]
-                        if any(key in layer["config"] for key in kernels)]
-            assert weighted, "the network has no layer with weights"
-            for cfg in weighted:
-                for key in kernels:
-                    if key in cfg:
-                        assert cfg[key]["class_name"] == expected, f"{cfg.get('name')}: {key} is {cfg[key]['class_name']}"
-                if "bias_initializer" in cfg:
-                    assert cfg["bias_initializer"]["class_name"] == "Zeros", f"{cfg.get('name')}: bias_initializer"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import probed
+    models = probed([json.loads(get_net(weight_init, 'zeros').to_json())
+                     for weight_init in ('glorot_uniform', 'random_uniform')])
+    # any number of weighted layers: a student's own network is judged on every one of them
+    kernels = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
+    from optgrade_checks import LAYER_KINDS as allowed
+    assert isinstance(models, list) and len(models) == 2
+    for model, expected in zip(models, ('GlorotUniform', 'RandomUniform')):
+        assert all(layer["class_name"] in allowed for layer in model["config"]["layers"]), \
+            "the network uses a layer that is not among the allowed ones"
+        weighted = [layer["config"] for layer in model["config"]["layers"]
+                    if any(key in layer["config"] for key in kernels)]
+        assert weighted, "the network has no layer with weights"
+        for cfg in weighted:
+            for key in kernels:
+                if key in cfg:
+                    assert cfg[key]["class_name"] == expected, f"{cfg.get('name')}: {key} is {cfg[key]['class_name']}"
+            if "bias_initializer" in cfg:
+                assert cfg["bias_initializer"]["class_name"] == "Zeros", f"{cfg.get('name')}: bias_initializer"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1756,25 +1744,19 @@ failure_message: "with batch_norm=True the network needs BatchNormalization laye
 """ # END TEST CONFIG
 def test_q4_net_batch_norm(get_net):
     import json
-
-    def probe():
-        import json
-        return {"with": json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json()),
-                "without": json.loads(get_net('glorot_uniform', 'zeros').to_json())}
-
-    def check(data):
-        assert isinstance(data, dict)
-        from optgrade_checks import LAYER_KINDS as allowed
-        with_bn, without = ([layer for layer in data[key]["config"]["layers"]] for key in ("with", "without"))
-        assert all(layer["class_name"] in allowed for layer in with_bn + without), \
-            "the network uses a layer that is not among the allowed ones"
-        momenta = [float(layer["config"]["momentum"]) for layer in with_bn if layer["class_name"] == "BatchNormalization"]
-        assert momenta, "batch_norm=True adds no BatchNormalization layer"
-        assert all(abs(m - 0.7) < 1e-9 for m in momenta), "a BatchNormalization layer ignores bn_momentum"
-        assert not any(layer["class_name"] == "BatchNormalization" for layer in without), \
-            "batch_norm=False must not add BatchNormalization layers"
-
-    check(json.loads(json.dumps(probe())))
+    from optgrade_probes import probed
+    data = probed({"with": json.loads(get_net('glorot_uniform', 'zeros', batch_norm=True, bn_momentum=0.7).to_json()),
+                   "without": json.loads(get_net('glorot_uniform', 'zeros').to_json())})
+    assert isinstance(data, dict)
+    from optgrade_checks import LAYER_KINDS as allowed
+    with_bn, without = ([layer for layer in data[key]["config"]["layers"]] for key in ("with", "without"))
+    assert all(layer["class_name"] in allowed for layer in with_bn + without), \
+        "the network uses a layer that is not among the allowed ones"
+    momenta = [float(layer["config"]["momentum"]) for layer in with_bn if layer["class_name"] == "BatchNormalization"]
+    assert momenta, "batch_norm=True adds no BatchNormalization layer"
+    assert all(abs(m - 0.7) < 1e-9 for m in momenta), "a BatchNormalization layer ignores bn_momentum"
+    assert not any(layer["class_name"] == "BatchNormalization" for layer in without), \
+        "batch_norm=False must not add BatchNormalization layers"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1852,43 +1834,37 @@ points: 4
 failure_message: "the grader trains your get_net('glorot_uniform', 'zeros') itself and needs a balanced accuracy of at least 0.90; keep to the allowed layers and built-in initializers, and make sure your network learns to find separators, not only the majority class"
 """ # END TEST CONFIG
 def test_q4_quality_balanced_accuracy(get_net, np):
-    import json
+    from optgrade_probes import probed
+    text = probed(get_net('glorot_uniform', 'zeros').to_json())
+    # Only the architecture crosses over: the config is validated against an allowlist, its size
+    # and cost are computed from the config before anything is built (optgrade_checks), and the
+    # network is rebuilt with fresh, seeded weights, trained on the balanced training split of
+    # page 1 and scored here.
+    import keras  # noqa: F401  (imported here so that a warm checker imports it before the data comes)
+    import skimage.io
+    from optgrade_checks import keras_sequential_layers, rebuild_sequential
+    from sklearn.model_selection import train_test_split
+    max_params, max_flops = 3_000_000, 95_000_000  # about 10x the 2019 network's 9.4 M multiply-adds
+    layers = keras_sequential_layers(text, input_shape=[15, 15, 1], max_layers=20, max_params=max_params,
+                                     max_flops=max_flops, flops_note="(10x the 2019 network), ")
+    model = rebuild_sequential(layers, input_shape=[15, 15, 1], max_params=max_params, seed=0)
 
-    def probe():
-        return get_net('glorot_uniform', 'zeros').to_json()
-
-    def check(text):
-        # Only the architecture crosses over: the config is validated against an allowlist, its size
-        # and cost are computed from the config before anything is built (optgrade_checks), and the
-        # network is rebuilt with fresh, seeded weights, trained on the balanced training split of
-        # page 1 and scored here.
-        import keras  # noqa: F401  (imported here so that a warm checker imports it before the data comes)
-        import skimage.io
-        from optgrade_checks import keras_sequential_layers, rebuild_sequential
-        from sklearn.model_selection import train_test_split
-        max_params, max_flops = 3_000_000, 95_000_000  # about 10x the 2019 network's 9.4 M multiply-adds
-        layers = keras_sequential_layers(text, input_shape=[15, 15, 1], max_layers=20, max_params=max_params,
-                                         max_flops=max_flops, flops_note="(10x the 2019 network), ")
-        model = rebuild_sequential(layers, input_shape=[15, 15, 1], max_params=max_params, seed=0)
-
-        page = skimage.io.imread("data/img-001.jpg").astype("float32")[..., None] / 255
-        separators = skimage.io.imread("data/img-001-gt.png") == 0
-        patches = page[:1590, :1200].reshape(106, 15, 80, 15, 1).swapaxes(1, 2).reshape(-1, 15, 15, 1)
-        labels = (separators[:1590, :1200].reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel() > 0.1).astype("float32")
-        X_tr, X_te, y_tr, y_te = train_test_split(patches, labels, test_size=0.2, random_state=0)
-        rng = np.random.default_rng(0)
-        positives, negatives = np.flatnonzero(y_tr == 1), np.flatnonzero(y_tr == 0)
-        n = min(len(positives), len(negatives))
-        keep = rng.permutation(np.concatenate([rng.choice(positives, n, replace=False),
-                                               rng.choice(negatives, n, replace=False)]))
-        model.compile(loss='binary_crossentropy', optimizer='adam')
-        model.fit(X_tr[keep], y_tr[keep], epochs=14, batch_size=32, verbose=0, shuffle=True)
-        predicted = np.asarray(model.predict(X_te, batch_size=256, verbose=0), dtype=float).reshape(-1) > 0.5
-        truth = y_te == 1
-        balanced_accuracy = (float(np.mean(predicted[truth])) + float(np.mean(~predicted[~truth]))) / 2
-        assert balanced_accuracy >= 0.90, f"balanced accuracy {balanced_accuracy:.3f} < 0.90"
-
-    check(json.loads(json.dumps(probe())))
+    page = skimage.io.imread("data/img-001.jpg").astype("float32")[..., None] / 255
+    separators = skimage.io.imread("data/img-001-gt.png") == 0
+    patches = page[:1590, :1200].reshape(106, 15, 80, 15, 1).swapaxes(1, 2).reshape(-1, 15, 15, 1)
+    labels = (separators[:1590, :1200].reshape(106, 15, 80, 15).mean(axis=(1, 3)).ravel() > 0.1).astype("float32")
+    X_tr, X_te, y_tr, y_te = train_test_split(patches, labels, test_size=0.2, random_state=0)
+    rng = np.random.default_rng(0)
+    positives, negatives = np.flatnonzero(y_tr == 1), np.flatnonzero(y_tr == 0)
+    n = min(len(positives), len(negatives))
+    keep = rng.permutation(np.concatenate([rng.choice(positives, n, replace=False),
+                                           rng.choice(negatives, n, replace=False)]))
+    model.compile(loss='binary_crossentropy', optimizer='adam')
+    model.fit(X_tr[keep], y_tr[keep], epochs=14, batch_size=32, verbose=0, shuffle=True)
+    predicted = np.asarray(model.predict(X_te, batch_size=256, verbose=0), dtype=float).reshape(-1) > 0.5
+    truth = y_te == 1
+    balanced_accuracy = (float(np.mean(predicted[truth])) + float(np.mean(~predicted[~truth]))) / 2
+    assert balanced_accuracy >= 0.90, f"balanced accuracy {balanced_accuracy:.3f} < 0.90"
 
 # %%
 """ # BEGIN TEST CONFIG
