@@ -52,12 +52,15 @@ def answer_keys(root: Path) -> dict[str, tuple[Path, float, str]]:
 def pools(config: dict, files: list[str]) -> dict[str, list[str]]:
     """Each kind's pool: its patterns' matches among `files` (sorted; minus the files another kind
     names outright), then the names it gives outright, in its order."""
-    named = {name for kind in config["kind"] for name in kind["files"] if not any(c in name for c in "*?[")}
+    def is_pattern(name: str) -> bool:
+        return any(c in name for c in "*?[")
+
+    named = {name for kind in config["kind"] for name in kind["files"] if not is_pattern(name)}
     result = {}
     for kind in config["kind"]:
         pool = []
         for pattern in kind["files"]:
-            if any(c in pattern for c in "*?["):
+            if is_pattern(pattern):
                 pool += sorted(f for f in files if fnmatch.fnmatchcase(f, pattern) and f not in named)
             else:
                 pool.append(pattern)

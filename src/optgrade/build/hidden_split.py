@@ -56,6 +56,14 @@ class HiddenTest:
     seconds: float | None = None  # the check's time budget when longer than the checker's default
 
 
+def _function(name: str, parameters: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
+    """`def name(parameters): body`, ready to unparse (what the build writes and cuts tests into)."""
+    function = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in parameters],
+                                                             kwonlyargs=[], kw_defaults=[], defaults=[]),
+                               body=body, decorator_list=[], returns=None, type_params=[])
+    return ast.fix_missing_locations(function)
+
+
 PROBED = "probed"  # optgrade_probes.probed: the short form's probe statement is `name = probed(<expr>)`
 
 
@@ -84,14 +92,9 @@ def _short_form(node: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.FunctionDef
                               else ast.Import(aliases))
         return routed
 
-    def function(name: str, args: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
-        return ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in args],
-                                                             kwonlyargs=[], kw_defaults=[], defaults=[]),
-                               body=body, decorator_list=[], returns=None, type_params=[])
-
-    probe = function("probe", [], used_by([expression]) + [ast.Return(expression)])
-    check = function("check", [head.targets[0].id], used_by(checked) + checked)
-    return ast.fix_missing_locations(probe), ast.fix_missing_locations(check)
+    probe = _function("probe", [], used_by([expression]) + [ast.Return(expression)])
+    check = _function("check", [head.targets[0].id], used_by(checked) + checked)
+    return probe, check
 
 
 def _split(question: str, node: ast.FunctionDef, points: float, hint: str) -> HiddenTest:
@@ -177,12 +180,8 @@ def probes_source(tests: list[HiddenTest], master: str) -> str:
             parts.append(f"{test.name} = {shared[same]}\n")
             continue
         shared[same] = test.name
-        function = ast.FunctionDef(
-            name=test.name, args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in test.parameters],
-                                               kwonlyargs=[], kw_defaults=[], defaults=[]),
-            body=[test.probe, ast.parse("return probe()").body[0]], decorator_list=[], returns=None,
-            type_params=[])
-        parts.append(ast.unparse(ast.fix_missing_locations(function)) + "\n")
+        function = _function(test.name, test.parameters, [test.probe, ast.parse("return probe()").body[0]])
+        parts.append(ast.unparse(function) + "\n")
     return "\n\n".join(parts)
 
 
@@ -212,12 +211,9 @@ def checks_source(tests: list[HiddenTest], master: str) -> str:
              f"SECONDS = {json.dumps(seconds)}\n"
              f"WARM = {json.dumps(warm_imports(tests))}\n"]
     for test in tests:
-        function = ast.FunctionDef(
-            name=test.name, args=ast.arguments(posonlyargs=[], args=[ast.arg("data")], kwonlyargs=[],
-                                               kw_defaults=[], defaults=[]),
-            body=[ast.parse("import numpy as np").body[0], test.check, ast.parse("check(data)").body[0]],
-            decorator_list=[], returns=None, type_params=[])
-        parts.append(ast.unparse(ast.fix_missing_locations(function)) + "\n")
+        function = _function(test.name, ["data"], [ast.parse("import numpy as np").body[0], test.check,
+                                                   ast.parse("check(data)").body[0]])
+        parts.append(ast.unparse(function) + "\n")
     return "\n\n".join(parts)
 
 

@@ -19,11 +19,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..bundle import HELPERS_IN_ZIP
 from ..sandbox.checker import expensive_tests, judged_value, read_records
 
 # what the checks may import (a check may also use a probe helper, e.g. to normalise its own values)
-CHECK_HELPERS = tuple(Path(__file__).resolve().parents[1] / "sandbox" / name
-                      for name in ("optgrade_checks.py", "optgrade_probes.py"))
+CHECK_HELPERS = tuple(Path(__file__).resolve().parents[1] / "sandbox" / Path(name).name for name in HELPERS_IN_ZIP)
 
 ENTRY_FIELDS = ("question", "name", "points", "passed", "message")
 
